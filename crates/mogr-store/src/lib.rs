@@ -1,0 +1,110 @@
+//! Object storage for mogr: the [`Store`] trait the HTTP layer talks to, the embedded
+//! local-disk backend, and the contract suite every backend must pass.
+
+pub mod contract;
+pub mod error;
+pub mod local;
+pub mod types;
+
+pub use error::StoreError;
+pub use local::LocalStore;
+pub use types::*;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+/// Result type of store operations.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A storage backend. Object bodies stream in and out; nothing requires whole objects in memory.
+///
+/// Keys are the decoded COS keys (no leading `/`). Backends validate them with
+/// [`types::validate_key`] and refuse escapes with [`StoreError::InvalidKey`] / [`StoreError::KeyTooLong`].
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Create a bucket; `BucketAlreadyOwnedByYou` if it exists.
+    async fn create_bucket(&self, bucket: &str, acl: Acl) -> Result<()>;
+    /// Bucket facts; `NoSuchBucket` if absent.
+    async fn head_bucket(&self, bucket: &str) -> Result<BucketInfo>;
+    /// Delete an empty bucket; `BucketNotEmpty` otherwise.
+    async fn delete_bucket(&self, bucket: &str) -> Result<()>;
+    /// All buckets, ordered by name.
+    async fn list_buckets(&self) -> Result<Vec<BucketInfo>>;
+    /// Replace the bucket's canned ACL.
+    async fn set_bucket_acl(&self, bucket: &str, acl: Acl) -> Result<()>;
+
+    /// Store an object from a stream. Visible only once complete; a failed or
+    /// mismatched (`content_md5`) upload leaves any previous object untouched.
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: ByteStream,
+        opts: PutOptions,
+    ) -> Result<ObjectMeta>;
+    /// Store several in-memory objects all-or-nothing (Pic-Operations: the original plus
+    /// each rule's output). Everything is staged and synced before anything becomes visible.
+    async fn put_objects_atomic(&self, items: Vec<PutItem>) -> Result<Vec<ObjectMeta>>;
+    /// Object metadata; `NoSuchKey` if absent.
+    async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectMeta>;
+    /// Object metadata and body; `range` is an inclusive, already-validated byte range.
+    async fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: Option<(u64, u64)>,
+    ) -> Result<(ObjectMeta, ByteStream)>;
+    /// Delete an object; deleting a missing key succeeds.
+    async fn delete_object(&self, bucket: &str, key: &str) -> Result<()>;
+    /// One page of keys in byte order (ListObjects v1 semantics).
+    async fn list_objects(&self, bucket: &str, query: &ListQuery) -> Result<ListPage>;
+
+    /// Start a multipart upload; returns its upload id.
+    async fn create_multipart(&self, bucket: &str, key: &str, opts: PutOptions) -> Result<String>;
+    /// Store one part (1..=10000); replaces an earlier part with the same number.
+    async fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        body: ByteStream,
+        content_md5: Option<[u8; 16]>,
+    ) -> Result<PartInfo>;
+    /// The parts uploaded so far, by part number, and the upload's options.
+    async fn list_parts(&self, bucket: &str, key: &str, upload_id: &str) -> Result<MultipartUpload>;
+    /// The assembled body of the listed parts, validated as `complete_multipart` would,
+    /// without committing anything (for Pic-Operations on Complete).
+    async fn multipart_body(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+    ) -> Result<ByteStream>;
+    /// Assemble the listed parts into the object (ETag `md5-of-md5s-N`) and drop the upload.
+    async fn complete_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+    ) -> Result<ObjectMeta>;
+    /// Drop an upload and its parts.
+    async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()>;
+}
+
+/// Collect a stream into memory, refusing more than `limit` bytes (for bodies that must be
+/// processed whole, such as images under Pic-Operations).
+pub async fn collect_limited(mut body: ByteStream, limit: u64) -> Result<Bytes> {
+    use futures::StreamExt;
+    let mut buf = bytes::BytesMut::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk?;
+        if buf.len() as u64 + chunk.len() as u64 > limit {
+            return Err(StoreError::EntityTooLarge(limit));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}

@@ -1,0 +1,210 @@
+//! Values that cross the store boundary.
+
+use std::collections::BTreeMap;
+use std::pin::Pin;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use futures::Stream;
+
+use crate::StoreError;
+
+/// A streamed object body.
+pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+/// Longest key accepted, in bytes (COS allows 850).
+pub const MAX_KEY_LEN: usize = 850;
+
+/// A bucket's canned ACL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Acl {
+    /// Only signed requests.
+    #[default]
+    Private,
+    /// Anonymous GET/HEAD allowed.
+    PublicRead,
+    /// Anonymous reads and writes allowed.
+    PublicReadWrite,
+}
+
+impl Acl {
+    /// The `x-cos-acl` spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Acl::Private => "private",
+            Acl::PublicRead => "public-read",
+            Acl::PublicReadWrite => "public-read-write",
+        }
+    }
+
+    /// Parse an `x-cos-acl` value.
+    pub fn parse(s: &str) -> Option<Acl> {
+        match s.trim() {
+            "private" | "default" => Some(Acl::Private),
+            "public-read" => Some(Acl::PublicRead),
+            "public-read-write" => Some(Acl::PublicReadWrite),
+            _ => None,
+        }
+    }
+}
+
+/// Facts about a bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketInfo {
+    /// `name-appid`.
+    pub name: String,
+    /// Creation time.
+    pub created: SystemTime,
+    /// Canned ACL.
+    pub acl: Acl,
+}
+
+/// HTTP-level attributes stored with an object and returned on GET/HEAD.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ObjectAttrs {
+    /// `Content-Type` (default `application/octet-stream` when absent).
+    pub content_type: Option<String>,
+    /// `Content-Disposition`.
+    pub content_disposition: Option<String>,
+    /// `Content-Encoding`.
+    pub content_encoding: Option<String>,
+    /// `Cache-Control`.
+    pub cache_control: Option<String>,
+    /// `Expires`.
+    pub expires: Option<String>,
+    /// `x-cos-meta-*`: lower-case name without the prefix -> value.
+    pub user_meta: BTreeMap<String, String>,
+}
+
+/// Options for a write.
+#[derive(Debug, Clone, Default)]
+pub struct PutOptions {
+    /// Attributes stored with the object.
+    pub attrs: ObjectAttrs,
+    /// Expected MD5 of the body (`Content-Md5`); a mismatch is `BadDigest` and stores nothing.
+    pub content_md5: Option<[u8; 16]>,
+}
+
+/// One object of an all-or-nothing batch.
+#[derive(Debug, Clone)]
+pub struct PutItem {
+    /// Target bucket.
+    pub bucket: String,
+    /// Target key.
+    pub key: String,
+    /// The whole body.
+    pub body: Bytes,
+    /// Attributes.
+    pub opts: PutOptions,
+}
+
+/// Metadata of a stored object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    /// The key.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// ETag without quotes: MD5 hex, or `<md5-of-md5s>-<N>` for multipart.
+    pub etag: String,
+    /// CRC-64/XZ (COS `x-cos-hash-crc64ecma`) of the whole body.
+    pub crc64: u64,
+    /// Last write time.
+    pub last_modified: SystemTime,
+    /// Stored HTTP attributes.
+    pub attrs: ObjectAttrs,
+}
+
+/// A ListObjects v1 request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Only keys starting with this.
+    pub prefix: String,
+    /// Group keys sharing a prefix up to this string into CommonPrefixes (empty: none).
+    pub delimiter: String,
+    /// Start strictly after this key (or common prefix).
+    pub marker: String,
+    /// Most Contents + CommonPrefixes (1..=1000).
+    pub max_keys: usize,
+}
+
+/// One ListObjects v1 page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListPage {
+    /// Objects, in key byte order.
+    pub objects: Vec<ObjectMeta>,
+    /// Common prefixes, in byte order.
+    pub common_prefixes: Vec<String>,
+    /// More entries follow.
+    pub is_truncated: bool,
+    /// When truncated: the last key or prefix returned.
+    pub next_marker: Option<String>,
+}
+
+/// A stored part of a multipart upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartInfo {
+    /// 1..=10000.
+    pub part_number: u32,
+    /// MD5 hex of the part, without quotes.
+    pub etag: String,
+    /// Bytes.
+    pub size: u64,
+    /// CRC-64/XZ of the part.
+    pub crc64: u64,
+    /// Upload time.
+    pub last_modified: SystemTime,
+}
+
+/// An in-progress multipart upload.
+#[derive(Debug, Clone)]
+pub struct MultipartUpload {
+    /// The upload id.
+    pub upload_id: String,
+    /// Target key.
+    pub key: String,
+    /// Options given at initiate.
+    pub opts: PutOptions,
+    /// Parts by number.
+    pub parts: Vec<PartInfo>,
+}
+
+/// A part named in Complete Multipart Upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedPart {
+    /// Part number.
+    pub part_number: u32,
+    /// ETag as the client sent it (quotes allowed).
+    pub etag: String,
+}
+
+/// Refuse keys that are empty, too long, contain NUL, or could escape the data root.
+pub fn validate_key(key: &str) -> Result<(), StoreError> {
+    if key.len() > MAX_KEY_LEN {
+        return Err(StoreError::KeyTooLong(key.len()));
+    }
+    if key.is_empty() || key.contains('\0') || key.starts_with('/') || key.contains('\\') {
+        return Err(StoreError::InvalidKey(key.to_string()));
+    }
+    if key.split('/').any(|seg| seg == ".." || seg == ".") {
+        return Err(StoreError::InvalidKey(key.to_string()));
+    }
+    Ok(())
+}
+
+/// Valid bucket names: `<name>-<appid>`, lower-case letters, digits and `-` (COS's own check).
+pub fn validate_bucket(bucket: &str) -> Result<(), StoreError> {
+    let ok = bucket.len() <= 63
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !bucket.starts_with('-')
+        && bucket
+            .rsplit_once('-')
+            .is_some_and(|(name, appid)| !name.is_empty() && !appid.is_empty() && appid.bytes().all(|b| b.is_ascii_digit()));
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidBucketName(bucket.to_string()))
+    }
+}

@@ -1,0 +1,99 @@
+//! Command-line arguments (DESIGN.md "CLI contract").
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// A COS-compatible object store with imageMogr2 image processing.
+#[derive(Debug, Parser)]
+#[command(name = "mogr", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the COS-compatible HTTP server.
+    Serve(ServeArgs),
+    /// Apply an imageMogr2 rule to one image (or, given folders, to every image in a folder).
+    Process(ProcessArgs),
+    /// Print the imageInfo JSON of an image.
+    Info(InfoArgs),
+    /// Apply a rule to every image under a folder, in parallel.
+    Batch(BatchArgs),
+}
+
+/// `mogr serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:9000].
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Data folder [default: ./data].
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// TOML configuration file.
+    #[arg(long, env = "MOGR_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// SecretId clients sign with (with --secret-key).
+    #[arg(long, env = "MOGR_SECRET_ID", requires = "secret_key")]
+    pub secret_id: Option<String>,
+    /// SecretKey clients sign with (with --secret-id).
+    #[arg(long, env = "MOGR_SECRET_KEY", hide_env_values = true, requires = "secret_id")]
+    pub secret_key: Option<String>,
+}
+
+/// Engine settings shared by the processing commands.
+#[derive(Debug, Args, Clone)]
+pub struct EngineArgs {
+    /// TOML configuration file (its [limits] and [codec] tables apply).
+    #[arg(long, env = "MOGR_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+/// `mogr process`.
+#[derive(Debug, Args)]
+pub struct ProcessArgs {
+    /// Input image file, `-` for stdin, or a folder for batch mode.
+    pub input: PathBuf,
+    /// The rule, e.g. `imageMogr2/format/webp/quality/80`.
+    pub rule: String,
+    /// Output file, `-` for stdout, or a folder for batch mode.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Parallel jobs in batch mode [default: number of cores].
+    #[arg(short, long)]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// `mogr info`.
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// Input image file or `-` for stdin.
+    pub input: PathBuf,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// `mogr batch`.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Folder of input images (searched recursively).
+    pub input: PathBuf,
+    /// The rule applied to each image.
+    pub rule: String,
+    /// Output folder; the input tree is mirrored, extensions follow the output format.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Parallel jobs [default: number of cores].
+    #[arg(short, long)]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}

@@ -1,0 +1,178 @@
+//! Configuration: flags over environment over the TOML file over defaults.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::cli::{EngineArgs, ServeArgs};
+use crate::credentials;
+
+/// Errors the CLI reports on one line.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The configuration file is not valid.
+    #[error("config {path}: {detail}")]
+    Config {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Processing failed.
+    #[error("{0}")]
+    Image(#[from] mogr_image::ImageError),
+    /// Anything else, already worded for the user.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl CliError {
+    /// An I/O error on `path`.
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        CliError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
+
+/// The `[limits]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsFile {
+    max_input_bytes: Option<u64>,
+    max_side: Option<u32>,
+    max_pixels: Option<u64>,
+    max_frames: Option<u32>,
+    max_total_pixels: Option<u64>,
+}
+
+/// The `[codec]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodecFile {
+    heif_preset: Option<String>,
+    avif_speed: Option<u8>,
+}
+
+/// One `[[credentials]]` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialFile {
+    secret_id: String,
+    secret_key: String,
+}
+
+/// The whole TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    listen: Option<SocketAddr>,
+    data: Option<PathBuf>,
+    region: Option<String>,
+    vhost_suffix: Option<String>,
+    default_bucket: Option<String>,
+    max_object_size: Option<u64>,
+    #[serde(default)]
+    credentials: Vec<CredentialFile>,
+    #[serde(default)]
+    limits: LimitsFile,
+    #[serde(default)]
+    codec: CodecFile,
+}
+
+/// Read the TOML file if one was named.
+pub fn load_file(path: Option<&Path>) -> Result<FileConfig, CliError> {
+    let Some(path) = path else {
+        return Ok(FileConfig::default());
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))?;
+    toml::from_str(&text).map_err(|e| CliError::Config {
+        path: path.display().to_string(),
+        detail: e.message().to_string(),
+    })
+}
+
+/// The engine configuration from the file's `[limits]` and `[codec]` tables.
+pub fn engine_config(file: &FileConfig) -> mogr_image::EngineConfig {
+    let mut cfg = mogr_image::EngineConfig::default();
+    let l = &file.limits;
+    let lim = &mut cfg.limits;
+    lim.max_input_bytes = l.max_input_bytes.unwrap_or(lim.max_input_bytes);
+    lim.max_side = l.max_side.unwrap_or(lim.max_side);
+    lim.max_pixels = l.max_pixels.unwrap_or(lim.max_pixels);
+    lim.max_frames = l.max_frames.unwrap_or(lim.max_frames);
+    lim.max_total_pixels = l.max_total_pixels.unwrap_or(lim.max_total_pixels);
+    if let Some(p) = &file.codec.heif_preset {
+        cfg.heif_preset = p.clone();
+    }
+    if let Some(s) = file.codec.avif_speed {
+        cfg.avif_speed = s.min(9);
+    }
+    cfg
+}
+
+/// The engine for the processing commands.
+pub fn engine(args: &EngineArgs) -> Result<mogr_image::Engine, CliError> {
+    let file = load_file(args.config.as_deref())?;
+    Ok(mogr_image::Engine::new(engine_config(&file)))
+}
+
+/// `mogr serve`: resolve the configuration, bind, print where, serve forever.
+pub fn serve(args: ServeArgs) -> Result<(), CliError> {
+    let file = load_file(args.config.as_deref())?;
+    let mut cfg = mogr_server::ServerConfig::default();
+    cfg.listen = args
+        .listen
+        .or(file.listen)
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9000)));
+    cfg.data_dir = args
+        .data
+        .clone()
+        .or(file.data.clone())
+        .unwrap_or_else(|| PathBuf::from("./data"));
+    if let Some(r) = &file.region {
+        cfg.region = r.clone();
+    }
+    if let Some(s) = &file.vhost_suffix {
+        cfg.vhost_suffix = s.clone();
+    }
+    cfg.default_bucket = file.default_bucket.clone();
+    if let Some(m) = file.max_object_size {
+        cfg.max_object_size = m;
+    }
+    cfg.engine = engine_config(&file);
+    std::fs::create_dir_all(&cfg.data_dir).map_err(|e| CliError::io(&cfg.data_dir, e))?;
+    cfg.credentials = match (args.secret_id, args.secret_key) {
+        (Some(id), Some(key)) => vec![(id, key)],
+        _ if !file.credentials.is_empty() => file
+            .credentials
+            .into_iter()
+            .map(|c| (c.secret_id, c.secret_key))
+            .collect(),
+        _ => vec![credentials::load_or_generate(&cfg.data_dir)?],
+    };
+
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| CliError::Other(e.to_string()))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(cfg.listen)
+            .await
+            .map_err(|e| CliError::Other(format!("cannot listen on {}: {e}", cfg.listen)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| CliError::Other(e.to_string()))?;
+        println!("mogr listening on http://{addr} (data: {})", cfg.data_dir.display());
+        mogr_server::serve(cfg, listener)
+            .await
+            .map_err(|e| CliError::Other(format!("server stopped: {e}")))
+    })
+}

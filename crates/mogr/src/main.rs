@@ -1,0 +1,30 @@
+//! `mogr`: a COS-compatible object store with imageMogr2 image processing.
+
+mod batch;
+mod cli;
+mod config;
+mod credentials;
+mod process;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => config::serve(args),
+        Command::Process(args) => process::run(args),
+        Command::Info(args) => process::info(args),
+        Command::Batch(args) => batch::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mogr: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
