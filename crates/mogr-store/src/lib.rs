@@ -72,7 +72,8 @@ pub trait Store: Send + Sync + 'static {
         content_md5: Option<[u8; 16]>,
     ) -> Result<PartInfo>;
     /// The parts uploaded so far, by part number, and the upload's options.
-    async fn list_parts(&self, bucket: &str, key: &str, upload_id: &str) -> Result<MultipartUpload>;
+    async fn list_parts(&self, bucket: &str, key: &str, upload_id: &str)
+        -> Result<MultipartUpload>;
     /// The assembled body of the listed parts, validated as `complete_multipart` would,
     /// without committing anything (for Pic-Operations on Complete).
     async fn multipart_body(

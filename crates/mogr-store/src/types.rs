@@ -199,9 +199,9 @@ pub fn validate_bucket(bucket: &str) -> Result<(), StoreError> {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !bucket.starts_with('-')
-        && bucket
-            .rsplit_once('-')
-            .is_some_and(|(name, appid)| !name.is_empty() && !appid.is_empty() && appid.bytes().all(|b| b.is_ascii_digit()));
+        && bucket.rsplit_once('-').is_some_and(|(name, appid)| {
+            !name.is_empty() && !appid.is_empty() && appid.bytes().all(|b| b.is_ascii_digit())
+        });
     if ok {
         Ok(())
     } else {

@@ -1,0 +1,1323 @@
+//! The backend contract suite: behaviour every [`Store`] must have. A backend's tests call
+//! [`run_all`] (or single checks) against a fresh store; each check makes its own buckets with
+//! random names, so checks may share one store and run concurrently. Checks panic on failure.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use futures::StreamExt;
+use md5::{Digest, Md5};
+
+use crate::types::{
+    Acl, ByteStream, CompletedPart, ListPage, ListQuery, ObjectAttrs, ObjectMeta, PutItem,
+    PutOptions, MAX_KEY_LEN,
+};
+use crate::{Store, StoreError};
+
+/// CRC-64/XZ as COS computes `x-cos-hash-crc64ecma`.
+static CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_XZ);
+
+/// Smallest part S3-compatible engines accept for all but the last part.
+const MIN_PART: usize = 5 * 1024 * 1024;
+
+/// Run every check except [`large_object_streams`] (which is slow; call it separately).
+pub async fn run_all(store: &dyn Store) {
+    object_round_trip(store).await;
+    checksums_match_known_vectors(store).await;
+    ranges_return_exact_bytes(store).await;
+    overwrite_replaces_body_and_attrs(store).await;
+    bad_digest_keeps_the_old_object(store).await;
+    failed_stream_keeps_the_old_object(store).await;
+    delete_object_semantics(store).await;
+    missing_bucket_and_key(store).await;
+    invalid_keys_are_rejected(store).await;
+    unusual_valid_keys_round_trip(store).await;
+    listing_orders_keys_by_bytes(store).await;
+    listing_prefix_delimiter_marker(store).await;
+    paging_visits_every_key_once(store).await;
+    atomic_batch_is_all_or_nothing(store).await;
+    multipart_complete(store).await;
+    multipart_errors_and_abort(store).await;
+    concurrent_writers_never_mix(store).await;
+    bucket_lifecycle(store).await;
+}
+
+// ---------------------------------------------------------------------------------------
+// helpers
+
+/// A stream yielding `data` in chunks of `chunk` bytes.
+pub fn chunked(data: &[u8], chunk: usize) -> ByteStream {
+    let chunks: Vec<std::io::Result<Bytes>> = data
+        .chunks(chunk.max(1))
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    Box::pin(futures::stream::iter(chunks))
+}
+
+/// A one-chunk stream.
+pub fn body(data: &[u8]) -> ByteStream {
+    chunked(data, data.len())
+}
+
+/// Collect a stream.
+pub async fn read_all(mut stream: ByteStream) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        out.extend_from_slice(&chunk.expect("body stream failed"));
+    }
+    out
+}
+
+/// MD5 hex.
+pub fn md5_hex(data: &[u8]) -> String {
+    hex::encode(Md5::digest(data))
+}
+
+/// CRC-64/XZ.
+pub fn crc64(data: &[u8]) -> u64 {
+    CRC64.checksum(data)
+}
+
+/// Create a bucket named after `label` with a random part, so runs never collide.
+pub async fn fresh_bucket(store: &dyn Store, label: &str) -> String {
+    let salt: [u8; 4] = rand::random();
+    let name = format!("ct-{label}-{}-1250000000", hex::encode(salt));
+    store
+        .create_bucket(&name, Acl::Private)
+        .await
+        .unwrap_or_else(|e| panic!("create bucket {name}: {e}"));
+    name
+}
+
+async fn put(store: &dyn Store, bucket: &str, key: &str, data: &[u8]) -> ObjectMeta {
+    store
+        .put_object(bucket, key, body(data), PutOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("put {key:?}: {e}"))
+}
+
+async fn get(store: &dyn Store, bucket: &str, key: &str) -> (ObjectMeta, Vec<u8>) {
+    let (meta, stream) = store
+        .get_object(bucket, key, None)
+        .await
+        .unwrap_or_else(|e| panic!("get {key:?}: {e}"));
+    (meta, read_all(stream).await)
+}
+
+fn query(prefix: &str, delimiter: &str, marker: &str, max_keys: usize) -> ListQuery {
+    ListQuery {
+        prefix: prefix.into(),
+        delimiter: delimiter.into(),
+        marker: marker.into(),
+        max_keys,
+    }
+}
+
+async fn list(store: &dyn Store, bucket: &str, q: ListQuery) -> ListPage {
+    store
+        .list_objects(bucket, &q)
+        .await
+        .unwrap_or_else(|e| panic!("list {q:?}: {e}"))
+}
+
+fn keys(page: &ListPage) -> Vec<&str> {
+    page.objects.iter().map(|o| o.key.as_str()).collect()
+}
+
+fn rich_attrs() -> ObjectAttrs {
+    ObjectAttrs {
+        content_type: Some("image/jpeg".into()),
+        content_disposition: Some("attachment; filename=\"a b.jpg\"".into()),
+        content_encoding: Some("identity".into()),
+        cache_control: Some("max-age=600".into()),
+        expires: Some("Thu, 01 Dec 2044 16:00:00 GMT".into()),
+        user_meta: BTreeMap::from([
+            ("author".to_string(), "mogr".to_string()),
+            ("x-y".to_string(), "1 2 3".to_string()),
+        ]),
+    }
+}
+
+/// Deterministic bytes that differ per `seed` and per position.
+fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| {
+            (i as u32)
+                .wrapping_mul(2_654_435_761)
+                .rotate_left(u32::from(seed % 31)) as u8
+                ^ seed
+        })
+        .collect()
+}
+
+fn same_object(a: &ObjectMeta, b: &ObjectMeta) {
+    assert_eq!(a.key, b.key);
+    assert_eq!(a.size, b.size, "size of {}", a.key);
+    assert_eq!(a.etag, b.etag, "etag of {}", a.key);
+    assert_eq!(a.crc64, b.crc64, "crc64 of {}", a.key);
+    assert_eq!(a.attrs, b.attrs, "attrs of {}", a.key);
+}
+
+// ---------------------------------------------------------------------------------------
+// checks
+
+/// PUT (streamed in chunks) then HEAD and GET return the same bytes, digests and attributes.
+pub async fn object_round_trip(store: &dyn Store) {
+    let bucket = fresh_bucket(store, "roundtrip").await;
+    let data = pattern(300_000, 1);
+    let before = SystemTime::now() - Duration::from_secs(60);
+    let opts = PutOptions {
+        attrs: rich_attrs(),
+        content_md5: Some(Md5::digest(&data).into()),
+    };
+    let stored = store
+        .put_object(&bucket, "photos/cat.jpg", chunked(&data, 7_777), opts)
+        .await
+        .unwrap();
+    assert_eq!(stored.key, "photos/cat.jpg");
+    assert_eq!(stored.size, data.len() as u64);
+    assert_eq!(stored.etag, md5_hex(&data));
+    assert_eq!(stored.crc64, crc64(&data));
+    assert_eq!(stored.attrs, rich_attrs());
+
+    let head = store.head_object(&bucket, "photos/cat.jpg").await.unwrap();
+    same_object(&head, &stored);
+    assert!(
+        head.last_modified >= before,
+        "last_modified is before the put"
+    );
+    let (meta, bytes) = get(store, &bucket, "photos/cat.jpg").await;
+    same_object(&meta, &stored);
+    assert_eq!(meta.last_modified, head.last_modified);
+    assert!(bytes == data, "GET returned different bytes");
+
+    let empty = put(store, &bucket, "empty", b"").await;
+    assert_eq!(empty.size, 0);
+    assert_eq!(empty.etag, "d41d8cd98f00b204e9800998ecf8427e");
+    assert_eq!(empty.crc64, 0);
+    let (meta, bytes) = get(store, &bucket, "empty").await;
+    assert_eq!(meta.size, 0);
+    assert!(bytes.is_empty());
+}
+
+/// ETag and CRC-64 equal the values COS reports for reference inputs.
+pub async fn checksums_match_known_vectors(store: &dyn Store) {
+    let bucket = fresh_bucket(store, "vectors").await;
+    let check = put(store, &bucket, "check", b"123456789").await;
+    assert_eq!(check.crc64, 11_051_210_869_376_104_954);
+    assert_eq!(check.etag, "25f9e794323b453885f5181f1b624d0b");
+    let doc = put(store, &bucket, "doc", b"[Object Content]").await;
+    assert_eq!(doc.etag, "ee8de918d05640145b18f70f4c3aa602");
+    assert_eq!(doc.crc64, 16_749_565_679_157_681_890);
+    let head = store.head_object(&bucket, "doc").await.unwrap();
+    assert_eq!(
+        (head.etag.as_str(), head.crc64),
+        (
+            "ee8de918d05640145b18f70f4c3aa602",
+            16_749_565_679_157_681_890
+        )
+    );
+}
+
+/// Inclusive ranges return exactly those bytes, with the whole object's metadata.
+pub async fn ranges_return_exact_bytes(store: &dyn Store) {
+    let bucket = fresh_bucket(store, "ranges").await;
+    let data = pattern(200_000, 2);
+    let stored = put(store, &bucket, "r", &data).await;
+    let last = data.len() as u64 - 1;
+    for (first, end) in [
+        (0, 0),
+        (0, last),
+        (10, 19),
+        (last, last),
+        (65_530, 131_080),
+        (1, last),
+    ] {
+        let (meta, stream) = store
+            .get_object(&bucket, "r", Some((first, end)))
+            .await
+            .unwrap();
+        same_object(&meta, &stored);
+        let got = read_all(stream).await;
+        let want = data.get(first as usize..=end as usize).unwrap();
+        assert!(
+            got == want,
+            "range {first}-{end}: wrong bytes ({} returned)",
+            got.len()
+        );
+    }
+}
+
+/// A second PUT replaces body, digests and attributes (old attributes do not linger).
+pub async fn overwrite_replaces_body_and_attrs(store: &dyn Store) {
+    let bucket = fresh_bucket(store, "overwrite").await;
+    let first = PutOptions {
+        attrs: rich_attrs(),
+        content_md5: None,
+    };
+    store
+        .put_object(&bucket, "k", body(b"first version"), first)
+        .await
+        .unwrap();
+    let mut attrs = ObjectAttrs {
+        content_type: Some("text/plain".into()),
+        ..ObjectAttrs::default()
+    };
+    attrs.user_meta.insert("v".into(), "2".into());
+    let second = PutOptions {
+        attrs: attrs.clone(),
+        content_md5: None,
+    };
+    let meta = store
+        .put_object(&bucket, "k", body(b"2nd"), second)
+        .await
+        .unwrap();
+    let (got, bytes) = get(store, &bucket, "k").await;
+    same_object(&got, &meta);
+    assert_eq!(bytes, b"2nd");
+    assert_eq!(got.etag, md5_hex(b"2nd"));
+    assert_eq!(got.attrs, attrs);
+    let page = list(store, &bucket, query("", "", "", 1000)).await;
+    assert_eq!(keys(&page), ["k"]);
+    assert_eq!(page.objects.first().map(|o| o.size), Some(3));
+}
+
+/// A Content-MD5 mismatch is `BadDigest` and stores nothing: the old object stays whole.
+pub async fn bad_digest_keeps_the_old_object(store: &dyn Store) {
+    let bucket = fresh_bucket(store, "baddigest").await;
+    let old = put(store, &bucket, "k", b"old body").await;
+    let wrong = PutOptions {
+        attrs: rich_attrs(),
+        content_md5: Some(Md5::digest(b"something else").into()),
+    };
+    let err = store
+        .put_object(
+            &bucket,
+            "k",
+            chunked(b"new body that is longer", 5),
+            wrong.clone(),
+        )
+        .await;
+    assert!(matches!(err, Err(StoreError::BadDigest)), "{err:?}");
+    let (meta, bytes) = get(store, &bucket, "k").await;
+    same_object(&meta, &old);
+    assert_eq!(bytes, b"old body");
+
+    let err = store.put_object(&bucket, "fresh", body(b"x"), wrong).await;
+    assert!(matches!(err, Err(StoreError::BadDigest)), "{err:?}");
+    let err = store.head_object(&bucket, "fresh").await;
+    assert!(matches!(err, Err(StoreError::NoSuchKey)), "{err:?}");
+    assert_eq!(
+        keys(&list(store, &bucket, query("", "", "", 1000)).await),
+        ["k"]
+    );
+}
+
+/// A body stream that fails part-way is an error and stores nothing.
+pub async fn failed_stream_keeps_the_old_object(store: &dyn Store) {
+    let bucket = fresh_bucket(store, "brokenstream").await;
+    put(store, &bucket, "k", b"old body").await;
+    let broken = || -> ByteStream {
+        Box::pin(futures::stream::iter(vec![
+            Ok(Bytes::from_static(b"partial ")),
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "client went away",
+            )),
+            Ok(Bytes::from_static(b"never read")),
+        ]))
+    };
+    let err = store
+        .put_object(&bucket, "k", broken(), PutOptions::default())
+        .await;
+    assert!(err.is_err(), "a broken body was stored");
+    let err = store
+        .put_object(&bucket, "new", broken(), PutOptions::default())
+        .await;
+    assert!(err.is_err(), "a broken body was stored");
+    assert_eq!(get(store, &bucket, "k").await.1, b"old body");
+    assert!(matches!(
+        store.head_object(&bucket, "new").await,
+        Err(StoreError::NoSuchKey)
+    ));
+    assert_eq!(
+        keys(&list(store, &bucket, query("", "", "", 10)).await),
+        ["k"]
+    );
+    let id = store
+        .create_multipart(&bucket, "m", PutOptions::default())
+        .await
+        .unwrap();
+    assert!(store
+        .upload_part(&bucket, "m", &id, 1, broken(), None)
+        .await
+        .is_err());
+    assert!(store
+        .list_parts(&bucket, "m", &id)
+        .await
+        .unwrap()
+        .parts
+        .is_empty());
+    store.abort_multipart(&bucket, "m", &id).await.unwrap();
+}
+
+/// Deleting removes the object from GET, HEAD and listings; deleting a missing key succeeds.
+pub async fn delete_object_semantics(store: &dyn Store) {
+    let bucket = fresh_bucket(store, "delete").await;
+    put(store, &bucket, "a", b"1").await;
+    put(store, &bucket, "b", b"2").await;
+    store.delete_object(&bucket, "a").await.unwrap();
+    assert!(matches!(
+        store.head_object(&bucket, "a").await,
+        Err(StoreError::NoSuchKey)
+    ));
+    assert!(matches!(
+        store.get_object(&bucket, "a", None).await,
+        Err(StoreError::NoSuchKey)
+    ));
+    assert_eq!(
+        keys(&list(store, &bucket, query("", "", "", 1000)).await),
+        ["b"]
+    );
+    store.delete_object(&bucket, "a").await.unwrap();
+    store.delete_object(&bucket, "never-existed").await.unwrap();
+    // A deleted key can be written again.
+    put(store, &bucket, "a", b"again").await;
+    assert_eq!(get(store, &bucket, "a").await.1, b"again");
+}
+
+/// Missing buckets and keys give `NoSuchBucket` / `NoSuchKey` on every operation.
+pub async fn missing_bucket_and_key(store: &dyn Store) {
+    let bucket = fresh_bucket(store, "missing").await;
+    let nobucket = "ct-absent-00000000-1250000000";
+    assert!(matches!(
+        store.head_object(&bucket, "nope").await,
+        Err(StoreError::NoSuchKey)
+    ));
+    assert!(matches!(
+        store.get_object(&bucket, "nope", None).await,
+        Err(StoreError::NoSuchKey)
+    ));
+    assert!(matches!(
+        store.get_object(&bucket, "nope", Some((0, 0))).await,
+        Err(StoreError::NoSuchKey)
+    ));
+    assert!(matches!(
+        store.head_bucket(nobucket).await,
+        Err(StoreError::NoSuchBucket)
+    ));
+    assert!(matches!(
+        store.head_object(nobucket, "k").await,
+        Err(StoreError::NoSuchBucket)
+    ));
+    assert!(matches!(
+        store.get_object(nobucket, "k", None).await,
+        Err(StoreError::NoSuchBucket)
+    ));
+    let err = store
+        .put_object(nobucket, "k", body(b"x"), PutOptions::default())
+        .await;
+    assert!(matches!(err, Err(StoreError::NoSuchBucket)), "{err:?}");
+    assert!(matches!(
+        store.delete_object(nobucket, "k").await,
+        Err(StoreError::NoSuchBucket)
+    ));
+    assert!(matches!(
+        store.list_objects(nobucket, &query("", "", "", 10)).await,
+        Err(StoreError::NoSuchBucket)
+    ));
+    assert!(matches!(
+        store.delete_bucket(nobucket).await,
+        Err(StoreError::NoSuchBucket)
+    ));
+    assert!(matches!(
+        store.set_bucket_acl(nobucket, Acl::PublicRead).await,
+        Err(StoreError::NoSuchBucket)
+    ));
+    let err = store
+        .create_multipart(nobucket, "k", PutOptions::default())
+        .await;
+    assert!(matches!(err, Err(StoreError::NoSuchBucket)), "{err:?}");
+}
+
+/// Keys that could escape the data root, or are malformed or too long, are refused by every
+/// operation and never stored.
+pub async fn invalid_keys_are_rejected(store: &dyn Store) {
+    let bucket = fresh_bucket(store, "badkeys").await;
+    let bad = [
+        "",
+        "..",
+        ".",
+        "../escape",
+        "a/../../b",
+        "a/..",
+        "a/./b",
+        "/abs",
+        "//abs",
+        "a\0b",
+        "a\\..\\b",
+        "../../../../../../etc/passwd",
+    ];
+    let too_long = "k".repeat(MAX_KEY_LEN + 1);
+    let refused = |r: &Result<(), StoreError>| {
+        matches!(
+            r,
+            Err(StoreError::InvalidKey(_) | StoreError::KeyTooLong(_))
+        )
+    };
+    for key in bad.iter().copied().chain([too_long.as_str()]) {
+        let put = store
+            .put_object(&bucket, key, body(b"x"), PutOptions::default())
+            .await
+            .map(drop);
+        assert!(refused(&put), "put {key:?}: {put:?}");
+        let head = store.head_object(&bucket, key).await.map(drop);
+        assert!(refused(&head), "head {key:?}: {head:?}");
+        let get = store.get_object(&bucket, key, None).await.map(drop);
+        assert!(refused(&get), "get {key:?}: {get:?}");
+        let del = store.delete_object(&bucket, key).await;
+        assert!(refused(&del), "delete {key:?}: {del:?}");
+        let mp = store
+            .create_multipart(&bucket, key, PutOptions::default())
+            .await
+            .map(drop);
+        assert!(refused(&mp), "create_multipart {key:?}: {mp:?}");
+        let item = PutItem {
+            bucket: bucket.clone(),
+            key: key.to_string(),
+            body: Bytes::from_static(b"x"),
+            opts: PutOptions::default(),
+        };
+        let batch = store.put_objects_atomic(vec![item]).await.map(drop);
+        assert!(refused(&batch), "batch {key:?}: {batch:?}");
+    }
+    let err = store
+        .put_object(&bucket, &too_long, body(b"x"), PutOptions::default())
+        .await;
+    assert!(
+        matches!(err, Err(StoreError::KeyTooLong(n)) if n == MAX_KEY_LEN + 1),
+        "{err:?}"
+    );
+    let longest = "k".repeat(MAX_KEY_LEN);
+    put(store, &bucket, &longest, b"ok").await;
+    let page = list(store, &bucket, query("", "", "", 1000)).await;
+    assert_eq!(keys(&page), [longest.as_str()]);
+}
+
+/// Keys with spaces, percent signs, multi-byte text, doubled or trailing slashes and dots
+/// inside segments are ordinary keys.
+pub async fn unusual_valid_keys_round_trip(store: &dyn Store) {
+    let bucket = fresh_bucket(store, "oddkeys").await;
+    let odd = [
+        "dir/文件 name+%20?#&=.txt",
+        "a//b",
+        "trailing/",
+        " leading space",
+        "..hidden",
+        "a/..b/c..",
+        "~!@$'()*,;:",
+        "emoji/😀.png",
+        "exampleobject(腾讯云)",
+    ];
+    for (i, key) in odd.iter().enumerate() {
+        let data = format!("body {i}");
+        put(store, &bucket, key, data.as_bytes()).await;
+        let (meta, bytes) = get(store, &bucket, key).await;
+        assert_eq!(meta.key, *key);
+        assert_eq!(bytes, data.as_bytes(), "{key:?}");
+    }
+    let page = list(store, &bucket, query("", "", "", 1000)).await;
+    let want: Vec<&str> = odd
+        .iter()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(keys(&page), want);
+}
+
+/// Listings are ordered by the keys' UTF-8 bytes (not UTF-16, not case-folded).
+pub async fn listing_orders_keys_by_bytes(store: &dyn Store) {
+    let bucket = fresh_bucket(store, "order").await;
+    let mixed = [
+        "a", "a/b", "a0", "A", "~", "\u{7f}", "\u{80}", "é", "ÿ", "Ā", "中", "a b", "a!", "Z",
+        "a-", "a/", "\u{ff61}", "😀", "0", "-",
+    ];
+    let items = mixed
+        .iter()
+        .map(|k| PutItem {
+            bucket: bucket.clone(),
+            key: k.to_string(),
+            body: Bytes::copy_from_slice(k.as_bytes()),
+            opts: PutOptions::default(),
+        })
+        .collect();
+    store.put_objects_atomic(items).await.unwrap();
+    let mut want: Vec<&str> = mixed.to_vec();
+    want.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    // Spot-check the byte order itself: U+FF61 (EF BD A1) sorts before U+1F600 (F0 9F 98 80),
+    // the reverse of UTF-16 order.
+    let pos = |k: &str| want.iter().position(|w| *w == k).unwrap();
+    assert!(pos("\u{ff61}") < pos("😀") && pos("\u{7f}") < pos("\u{80}") && pos("Z") < pos("a"));
+    let page = list(store, &bucket, query("", "", "", 1000)).await;
+    assert_eq!(keys(&page), want);
+    assert!(!page.is_truncated);
+    // One key per page walks the same order.
+    let mut walked = Vec::new();
+    let mut marker = String::new();
+    loop {
+        let page = list(store, &bucket, query("", "", &marker, 1)).await;
+        walked.extend(page.objects.iter().map(|o| o.key.clone()));
+        match page.next_marker {
+            Some(next) if page.is_truncated => marker = next,
+            _ => break,
+        }
+    }
+    assert_eq!(walked, want);
+}
+
+/// ListObjects v1: prefix, delimiter roll-up into CommonPrefixes, marker strictly after,
+/// max-keys counting contents and prefixes, NextMarker on truncation.
+pub async fn listing_prefix_delimiter_marker(store: &dyn Store) {
+    let bucket = fresh_bucket(store, "listing").await;
+    let all = ["a/1", "a/2", "a/b/3", "b", "c/1", "c/2", "d"];
+    for key in all {
+        put(store, &bucket, key, key.as_bytes()).await;
+    }
+    let page = list(store, &bucket, query("", "", "", 1000)).await;
+    assert_eq!(keys(&page), all);
+    assert!(!page.is_truncated && page.next_marker.is_none() && page.common_prefixes.is_empty());
+    assert_eq!(
+        page.objects.first().map(|o| (o.size, o.etag.clone())),
+        Some((3, md5_hex(b"a/1")))
+    );
+
+    let page = list(store, &bucket, query("", "/", "", 1000)).await;
+    assert_eq!(keys(&page), ["b", "d"]);
+    assert_eq!(page.common_prefixes, ["a/", "c/"]);
+
+    let page = list(store, &bucket, query("a/", "/", "", 1000)).await;
+    assert_eq!(keys(&page), ["a/1", "a/2"]);
+    assert_eq!(page.common_prefixes, ["a/b/"]);
+
+    let page = list(store, &bucket, query("a/", "", "", 1000)).await;
+    assert_eq!(keys(&page), ["a/1", "a/2", "a/b/3"]);
+
+    let page = list(store, &bucket, query("a/", "b", "", 1000)).await;
+    assert_eq!(keys(&page), ["a/1", "a/2"]);
+    assert_eq!(page.common_prefixes, ["a/b"]);
+
+    // Contents and prefixes share max-keys; NextMarker is the last entry returned.
+    let page = list(store, &bucket, query("", "/", "", 2)).await;
+    assert_eq!(
+        (keys(&page), page.common_prefixes.clone()),
+        (vec!["b"], vec!["a/".to_string()])
+    );
+    assert!(page.is_truncated);
+    assert_eq!(page.next_marker.as_deref(), Some("b"));
+    let page = list(store, &bucket, query("", "/", "b", 2)).await;
+    assert_eq!(
+        (keys(&page), page.common_prefixes.clone()),
+        (vec!["d"], vec!["c/".to_string()])
+    );
+    assert!(!page.is_truncated && page.next_marker.is_none());
+
+    // A common prefix as marker skips every key under it.
+    let page = list(store, &bucket, query("", "/", "", 1)).await;
+    assert_eq!(page.common_prefixes, ["a/"]);
+    assert_eq!(page.next_marker.as_deref(), Some("a/"));
+    let page = list(store, &bucket, query("", "/", "a/", 1)).await;
+    assert_eq!(keys(&page), ["b"]);
+    assert!(page.common_prefixes.is_empty());
+    assert_eq!(page.next_marker.as_deref(), Some("b"));
+
+    let page = list(store, &bucket, query("", "", "a/2", 1000)).await;
+    assert_eq!(keys(&page), ["a/b/3", "b", "c/1", "c/2", "d"]);
+    let page = list(store, &bucket, query("", "", "d", 1000)).await;
+    assert!(page.objects.is_empty() && !page.is_truncated);
+    let page = list(store, &bucket, query("x", "/", "", 1000)).await;
+    assert!(page.objects.is_empty() && page.common_prefixes.is_empty() && !page.is_truncated);
+    let page = list(store, &bucket, query("", "", "", all.len())).await;
+    assert_eq!(page.objects.len(), all.len());
+    assert!(
+        !page.is_truncated,
+        "a page holding exactly the rest is not truncated"
+    );
+    let page = list(store, &bucket, query("c", "", "", 1000)).await;
+    assert_eq!(keys(&page), ["c/1", "c/2"]);
+
+    let mut pages = Vec::new();
+    let mut marker = String::new();
+    loop {
+        let page = list(store, &bucket, query("", "", &marker, 3)).await;
+        pages.push(
+            keys(&page)
+                .into_iter()
+                .map(str::to_string)
+                .collect::<Vec<_>>(),
+        );
+        match page.next_marker {
+            Some(next) if page.is_truncated => marker = next,
+            _ => break,
+        }
+    }
+    assert_eq!(
+        pages,
+        [
+            vec!["a/1", "a/2", "a/b/3"],
+            vec!["b", "c/1", "c/2"],
+            vec!["d"]
+        ]
+    );
+}
+
+/// Paging a bucket of 10,050 keys returns each key exactly once, in order, at most
+/// max-keys per page.
+pub async fn paging_visits_every_key_once(store: &dyn Store) {
+    const KEYS: usize = 10_050;
+    let bucket = fresh_bucket(store, "paging").await;
+    let all: Vec<String> = (0..KEYS)
+        .map(|i| format!("p{}/{:05}{}", i % 7, i, if i % 10 == 0 { "é" } else { "" }))
+        .collect();
+    let batches: Vec<Vec<PutItem>> = all
+        .chunks(250)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .map(|key| PutItem {
+                    bucket: bucket.clone(),
+                    key: key.clone(),
+                    body: Bytes::copy_from_slice(key.as_bytes()),
+                    opts: PutOptions::default(),
+                })
+                .collect()
+        })
+        .collect();
+    let results: Vec<_> = futures::stream::iter(batches)
+        .map(|batch| store.put_objects_atomic(batch))
+        .buffer_unordered(4)
+        .collect()
+        .await;
+    for result in results {
+        result.unwrap();
+    }
+    let want: Vec<String> = all
+        .iter()
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+
+    for max_keys in [1000, 333] {
+        let mut seen = Vec::with_capacity(KEYS);
+        let mut marker = String::new();
+        loop {
+            let page = list(store, &bucket, query("", "", &marker, max_keys)).await;
+            assert!(page.objects.len() <= max_keys);
+            seen.extend(page.objects.iter().map(|o| o.key.clone()));
+            match page.next_marker {
+                Some(next) if page.is_truncated => {
+                    assert_eq!(
+                        Some(&next),
+                        seen.last(),
+                        "NextMarker is the last key returned"
+                    );
+                    marker = next;
+                }
+                _ => break,
+            }
+        }
+        assert_eq!(seen.len(), KEYS, "max-keys {max_keys}");
+        assert!(
+            seen == want,
+            "max-keys {max_keys}: keys out of order or repeated"
+        );
+    }
+
+    let page = list(store, &bucket, query("", "/", "", 1000)).await;
+    assert!(page.objects.is_empty() && !page.is_truncated);
+    assert_eq!(
+        page.common_prefixes,
+        (0..7).map(|i| format!("p{i}/")).collect::<Vec<_>>()
+    );
+
+    let in_p3: Vec<&String> = want.iter().filter(|k| k.starts_with("p3/")).collect();
+    let mut seen = Vec::new();
+    let mut marker = String::new();
+    loop {
+        let page = list(store, &bucket, query("p3/", "/", &marker, 250)).await;
+        seen.extend(page.objects.iter().map(|o| o.key.clone()));
+        match page.next_marker {
+            Some(next) if page.is_truncated => marker = next,
+            _ => break,
+        }
+    }
+    assert_eq!(seen.iter().collect::<Vec<_>>(), in_p3);
+}
+
+/// A batch is all-or-nothing: a bad digest, a bad key or a missing bucket anywhere leaves
+/// every target as it was.
+pub async fn atomic_batch_is_all_or_nothing(store: &dyn Store) {
+    let one = fresh_bucket(store, "batch-a").await;
+    let two = fresh_bucket(store, "batch-b").await;
+    let item = |bucket: &str, key: &str, data: &'static [u8]| PutItem {
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        body: Bytes::from_static(data),
+        opts: PutOptions::default(),
+    };
+    let mut typed = item(&one, "orig.jpg", b"original");
+    typed.opts.attrs.content_type = Some("image/jpeg".into());
+    typed.opts.content_md5 = Some(Md5::digest(b"original").into());
+    let metas = store
+        .put_objects_atomic(vec![
+            typed,
+            item(&one, "thumb.png", b"thumb"),
+            item(&two, "copy.webp", b"copy"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        metas.iter().map(|m| m.etag.clone()).collect::<Vec<_>>(),
+        [md5_hex(b"original"), md5_hex(b"thumb"), md5_hex(b"copy")]
+    );
+    assert_eq!(get(store, &one, "orig.jpg").await.1, b"original");
+    assert_eq!(
+        store
+            .head_object(&one, "orig.jpg")
+            .await
+            .unwrap()
+            .attrs
+            .content_type
+            .as_deref(),
+        Some("image/jpeg")
+    );
+    assert_eq!(get(store, &one, "thumb.png").await.1, b"thumb");
+    assert_eq!(get(store, &two, "copy.webp").await.1, b"copy");
+
+    let mut bad_digest = item(&two, "z-last", b"z");
+    bad_digest.opts.content_md5 = Some([0; 16]);
+    let mut bad_key = item(&one, "fine", b"f");
+    bad_key.key = "../escape".into();
+    let failing = [
+        (bad_digest, "bad digest"),
+        (bad_key, "bad key"),
+        (
+            item("ct-absent-00000000-1250000000", "k", b"k"),
+            "missing bucket",
+        ),
+    ];
+    for (bad, why) in failing {
+        let batch = vec![
+            item(&one, "orig.jpg", b"overwritten?"),
+            item(&one, "new-1", b"n1"),
+            item(&two, "new-2", b"n2"),
+            bad,
+        ];
+        assert!(
+            store.put_objects_atomic(batch).await.is_err(),
+            "{why}: batch succeeded"
+        );
+        assert_eq!(get(store, &one, "orig.jpg").await.1, b"original", "{why}");
+        assert_eq!(
+            keys(&list(store, &one, query("", "", "", 100)).await),
+            ["orig.jpg", "thumb.png"],
+            "{why}"
+        );
+        assert_eq!(
+            keys(&list(store, &two, query("", "", "", 100)).await),
+            ["copy.webp"],
+            "{why}"
+        );
+    }
+}
+
+fn part_md5(data: &[u8]) -> [u8; 16] {
+    Md5::digest(data).into()
+}
+
+/// Multipart: parts replace by number, list in order, assemble without committing, and
+/// complete into one object whose ETag is `md5(md5s)-N`; the upload is then gone.
+pub async fn multipart_complete(store: &dyn Store) {
+    let bucket = fresh_bucket(store, "multipart").await;
+    let key = "big/video.bin";
+    let opts = PutOptions {
+        attrs: rich_attrs(),
+        content_md5: None,
+    };
+    let id = store.create_multipart(&bucket, key, opts).await.unwrap();
+    let parts = [
+        pattern(MIN_PART, 11),
+        pattern(MIN_PART + 3, 12),
+        pattern(1234, 13),
+    ];
+    // Part 2 first gets other bytes, then is replaced.
+    store
+        .upload_part(&bucket, key, &id, 2, body(b"stale part"), None)
+        .await
+        .unwrap();
+    for (i, data) in parts.iter().enumerate().rev() {
+        let number = i as u32 + 1;
+        let info = store
+            .upload_part(
+                &bucket,
+                key,
+                &id,
+                number,
+                chunked(data, 65_536),
+                Some(part_md5(data)),
+            )
+            .await
+            .unwrap();
+        assert_eq!((info.part_number, info.size), (number, data.len() as u64));
+        assert_eq!(info.etag, md5_hex(data));
+        assert_eq!(info.crc64, crc64(data));
+    }
+    let upload = store.list_parts(&bucket, key, &id).await.unwrap();
+    assert_eq!(upload.upload_id, id);
+    assert_eq!(upload.key, key);
+    assert_eq!(upload.opts.attrs, rich_attrs());
+    let listed: Vec<(u32, String, u64)> = upload
+        .parts
+        .iter()
+        .map(|p| (p.part_number, p.etag.clone(), p.size))
+        .collect();
+    let expected: Vec<(u32, String, u64)> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (i as u32 + 1, md5_hex(d), d.len() as u64))
+        .collect();
+    assert_eq!(listed, expected);
+
+    let whole: Vec<u8> = parts.concat();
+    let completed: Vec<CompletedPart> = parts
+        .iter()
+        .enumerate()
+        .map(|(i, d)| CompletedPart {
+            part_number: i as u32 + 1,
+            etag: format!("\"{}\"", md5_hex(d)),
+        })
+        .collect();
+    let assembled = read_all(
+        store
+            .multipart_body(&bucket, key, &id, &completed)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(assembled == whole, "multipart_body differs from the parts");
+    assert!(
+        matches!(
+            store.head_object(&bucket, key).await,
+            Err(StoreError::NoSuchKey)
+        ),
+        "multipart_body committed"
+    );
+    assert_eq!(
+        store
+            .list_parts(&bucket, key, &id)
+            .await
+            .unwrap()
+            .parts
+            .len(),
+        3
+    );
+
+    let meta = store
+        .complete_multipart(&bucket, key, &id, &completed)
+        .await
+        .unwrap();
+    let mut md5s = Md5::new();
+    for data in &parts {
+        md5s.update(Md5::digest(data));
+    }
+    let etag = format!("{}-3", hex::encode(md5s.finalize()));
+    assert_eq!(meta.etag, etag);
+    assert_eq!(meta.size, whole.len() as u64);
+    assert_eq!(meta.crc64, crc64(&whole));
+    assert_eq!(meta.attrs, rich_attrs());
+    let (got, bytes) = get(store, &bucket, key).await;
+    same_object(&got, &meta);
+    assert!(bytes == whole, "completed object differs from the parts");
+    let page = list(store, &bucket, query("", "", "", 10)).await;
+    assert_eq!(page.objects.first().map(|o| o.etag.clone()), Some(etag));
+    assert!(matches!(
+        store.list_parts(&bucket, key, &id).await,
+        Err(StoreError::NoSuchUpload)
+    ));
+    assert!(matches!(
+        store
+            .upload_part(&bucket, key, &id, 1, body(b"late"), None)
+            .await,
+        Err(StoreError::NoSuchUpload)
+    ));
+}
+
+/// Multipart errors: unknown or foreign uploads, part numbers out of range, bad digests,
+/// misordered, missing or mismatched parts; abort removes the upload and stores nothing.
+pub async fn multipart_errors_and_abort(store: &dyn Store) {
+    let bucket = fresh_bucket(store, "mperrors").await;
+    let key = "k";
+    let id = store
+        .create_multipart(&bucket, key, PutOptions::default())
+        .await
+        .unwrap();
+    let other = store
+        .create_multipart(&bucket, key, PutOptions::default())
+        .await
+        .unwrap();
+    assert_ne!(id, other, "upload ids must be unique");
+    for bad_id in ["0123456789abcdef0123456789abcdef", "../../x", ""] {
+        let err = store
+            .upload_part(&bucket, key, bad_id, 1, body(b"x"), None)
+            .await;
+        assert!(
+            matches!(err, Err(StoreError::NoSuchUpload)),
+            "{bad_id:?}: {err:?}"
+        );
+        assert!(matches!(
+            store.list_parts(&bucket, key, bad_id).await,
+            Err(StoreError::NoSuchUpload)
+        ));
+        assert!(matches!(
+            store.abort_multipart(&bucket, key, bad_id).await,
+            Err(StoreError::NoSuchUpload)
+        ));
+    }
+    let err = store
+        .upload_part(&bucket, "another-key", &id, 1, body(b"x"), None)
+        .await;
+    assert!(
+        matches!(err, Err(StoreError::NoSuchUpload)),
+        "upload used under another key: {err:?}"
+    );
+    for number in [0, 10_001] {
+        let err = store
+            .upload_part(&bucket, key, &id, number, body(b"x"), None)
+            .await;
+        assert!(
+            matches!(err, Err(StoreError::InvalidArgument(_))),
+            "part {number}: {err:?}"
+        );
+    }
+    let err = store
+        .upload_part(&bucket, key, &id, 3, body(b"x"), Some([0; 16]))
+        .await;
+    assert!(matches!(err, Err(StoreError::BadDigest)), "{err:?}");
+    let one = store
+        .upload_part(&bucket, key, &id, 1, body(b"one"), None)
+        .await
+        .unwrap();
+    let two = store
+        .upload_part(&bucket, key, &id, 2, body(b"two"), None)
+        .await
+        .unwrap();
+    let numbers: Vec<u32> = store
+        .list_parts(&bucket, key, &id)
+        .await
+        .unwrap()
+        .parts
+        .iter()
+        .map(|p| p.part_number)
+        .collect();
+    assert_eq!(numbers, [1, 2], "a part with a bad digest was kept");
+
+    let part = |n: u32, etag: &str| CompletedPart {
+        part_number: n,
+        etag: etag.to_string(),
+    };
+    let cases: Vec<(Vec<CompletedPart>, &str)> = vec![
+        (vec![part(2, &two.etag), part(1, &one.etag)], "order"),
+        (vec![part(1, &one.etag), part(1, &one.etag)], "order"),
+        (vec![part(1, &one.etag), part(5, &two.etag)], "part"),
+        (vec![part(1, &one.etag), part(2, &one.etag)], "part"),
+        (
+            vec![part(1, "\"0123456789abcdef0123456789abcdef\"")],
+            "part",
+        ),
+    ];
+    for (list, want) in cases {
+        let numbers: Vec<u32> = list.iter().map(|p| p.part_number).collect();
+        let err = store.complete_multipart(&bucket, key, &id, &list).await;
+        let ok = match want {
+            "order" => matches!(err, Err(StoreError::InvalidPartOrder)),
+            _ => matches!(err, Err(StoreError::InvalidPart(_))),
+        };
+        assert!(ok, "complete {numbers:?}: {err:?}");
+        let body = store
+            .multipart_body(&bucket, key, &id, &list)
+            .await
+            .map(drop);
+        assert!(body.is_err(), "multipart_body {numbers:?} accepted");
+    }
+    assert!(matches!(
+        store.head_object(&bucket, key).await,
+        Err(StoreError::NoSuchKey)
+    ));
+    assert_eq!(
+        store
+            .list_parts(&bucket, key, &id)
+            .await
+            .unwrap()
+            .parts
+            .len(),
+        2,
+        "failed completes must keep the upload"
+    );
+
+    store.abort_multipart(&bucket, key, &id).await.unwrap();
+    assert!(matches!(
+        store.list_parts(&bucket, key, &id).await,
+        Err(StoreError::NoSuchUpload)
+    ));
+    assert!(matches!(
+        store.abort_multipart(&bucket, key, &id).await,
+        Err(StoreError::NoSuchUpload)
+    ));
+    let err = store
+        .complete_multipart(&bucket, key, &id, &[part(1, &one.etag)])
+        .await;
+    assert!(matches!(err, Err(StoreError::NoSuchUpload)), "{err:?}");
+    assert!(matches!(
+        store.head_object(&bucket, key).await,
+        Err(StoreError::NoSuchKey)
+    ));
+    // The other upload of the same key is untouched.
+    assert!(store.list_parts(&bucket, key, &other).await.is_ok());
+    store.abort_multipart(&bucket, key, &other).await.unwrap();
+}
+
+/// Writers racing on one key end with exactly one writer's whole body; readers racing with
+/// them always see a body matching its own ETag.
+pub async fn concurrent_writers_never_mix(store: &dyn Store) {
+    const WRITERS: u8 = 6;
+    const CHUNK: usize = 16 * 1024;
+    const CHUNKS: usize = 32;
+    let bucket = fresh_bucket(store, "race").await;
+    put(store, &bucket, "k", &[0xAA; CHUNK * CHUNKS]).await;
+    let bodies: Vec<Vec<u8>> = (0..WRITERS).map(|w| vec![w; CHUNK * CHUNKS]).collect();
+    let writers = (0..WRITERS).map(|w| {
+        let bucket = bucket.clone();
+        async move {
+            // Yield between chunks so the writers' streams interleave.
+            let stream = futures::stream::iter(0..CHUNKS).then(move |_| async move {
+                tokio::task::yield_now().await;
+                Ok(Bytes::from(vec![w; CHUNK]))
+            });
+            store
+                .put_object(&bucket, "k", Box::pin(stream), PutOptions::default())
+                .await
+                .unwrap()
+        }
+    });
+    let readers = (0..4).map(|_| {
+        let bucket = bucket.clone();
+        async move {
+            for _ in 0..3 {
+                let (meta, bytes) = get(store, &bucket, "k").await;
+                assert_eq!(
+                    meta.etag,
+                    md5_hex(&bytes),
+                    "a reader saw a body that is not its ETag's"
+                );
+                assert_eq!(bytes.len() as u64, meta.size);
+                tokio::task::yield_now().await;
+            }
+        }
+    });
+    let (metas, _) = futures::join!(
+        futures::future::join_all(writers),
+        futures::future::join_all(readers)
+    );
+    for (w, meta) in metas.iter().enumerate() {
+        assert_eq!(
+            meta.etag,
+            md5_hex(&bodies[w]),
+            "writer {w} got another writer's ETag"
+        );
+    }
+    let (meta, bytes) = get(store, &bucket, "k").await;
+    let winner = bodies.iter().position(|b| *b == bytes);
+    assert!(winner.is_some(), "the stored body mixes writers");
+    assert_eq!(meta.etag, md5_hex(&bytes));
+    let page = list(store, &bucket, query("", "", "", 10)).await;
+    assert_eq!(page.objects.len(), 1);
+    assert_eq!(
+        page.objects.first().map(|o| o.etag.clone()),
+        Some(meta.etag)
+    );
+}
+
+/// Buckets: create, duplicate, head, list (ordered), ACL, refuse deleting while objects or
+/// uploads remain, delete, recreate empty.
+pub async fn bucket_lifecycle(store: &dyn Store) {
+    for bad in [
+        "Bad_Name-125",
+        "nodash",
+        "-lead-125",
+        "a-b",
+        "../x-125",
+        "ab-12a",
+    ] {
+        let err = store.create_bucket(bad, Acl::Private).await;
+        assert!(
+            matches!(err, Err(StoreError::InvalidBucketName(_))),
+            "{bad}: {err:?}"
+        );
+    }
+    let salt = hex::encode(rand::random::<[u8; 4]>());
+    let first = format!("ct-life-a{salt}-1250000000");
+    let second = format!("ct-life-b{salt}-1250000000");
+    store.create_bucket(&second, Acl::PublicRead).await.unwrap();
+    store.create_bucket(&first, Acl::Private).await.unwrap();
+    let err = store.create_bucket(&first, Acl::Private).await;
+    assert!(
+        matches!(err, Err(StoreError::BucketAlreadyExists)),
+        "{err:?}"
+    );
+    let info = store.head_bucket(&second).await.unwrap();
+    assert_eq!(
+        (info.name.as_str(), info.acl),
+        (second.as_str(), Acl::PublicRead)
+    );
+    assert_eq!(store.head_bucket(&first).await.unwrap().acl, Acl::Private);
+
+    let names: Vec<String> = store
+        .list_buckets()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| b.name)
+        .collect();
+    let ours: Vec<&String> = names.iter().filter(|n| n.contains(&salt)).collect();
+    assert_eq!(ours, [&first, &second]);
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "buckets are listed by name");
+
+    store
+        .set_bucket_acl(&first, Acl::PublicReadWrite)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.head_bucket(&first).await.unwrap().acl,
+        Acl::PublicReadWrite
+    );
+
+    put(store, &first, "k", b"v").await;
+    assert!(matches!(
+        store.delete_bucket(&first).await,
+        Err(StoreError::BucketNotEmpty)
+    ));
+    store.delete_object(&first, "k").await.unwrap();
+    let upload = store
+        .create_multipart(&first, "m", PutOptions::default())
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            store.delete_bucket(&first).await,
+            Err(StoreError::BucketNotEmpty)
+        ),
+        "unfinished uploads keep a bucket"
+    );
+    store.abort_multipart(&first, "m", &upload).await.unwrap();
+    store.delete_bucket(&first).await.unwrap();
+    assert!(matches!(
+        store.head_bucket(&first).await,
+        Err(StoreError::NoSuchBucket)
+    ));
+    assert!(matches!(
+        store.delete_bucket(&first).await,
+        Err(StoreError::NoSuchBucket)
+    ));
+    let err = store
+        .put_object(&first, "k", body(b"v"), PutOptions::default())
+        .await;
+    assert!(matches!(err, Err(StoreError::NoSuchBucket)), "{err:?}");
+    let names: Vec<String> = store
+        .list_buckets()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| b.name)
+        .collect();
+    assert!(!names.contains(&first) && names.contains(&second));
+
+    store.create_bucket(&first, Acl::Private).await.unwrap();
+    let page = list(store, &first, query("", "", "", 10)).await;
+    assert!(page.objects.is_empty(), "a recreated bucket starts empty");
+    assert!(matches!(
+        store.head_object(&first, "k").await,
+        Err(StoreError::NoSuchKey)
+    ));
+    store.delete_bucket(&first).await.unwrap();
+    store.delete_bucket(&second).await.unwrap();
+}
+
+/// A body of `size` bytes streams in and out in chunks, with the right size, MD5 and CRC-64,
+/// and a range at its end reads correctly (the caller picks the size; 100 MB in the local
+/// tests).
+pub async fn large_object_streams(store: &dyn Store, size: u64) {
+    const CHUNK: usize = 1024 * 1024;
+    let bucket = fresh_bucket(store, "large").await;
+    // The generator is cheap and deterministic, so the body is never held whole.
+    let chunk_at = move |i: u64| -> Bytes {
+        let start = i * CHUNK as u64;
+        let len = (size - start).min(CHUNK as u64) as usize;
+        Bytes::from(pattern(len, (i % 251) as u8))
+    };
+    let chunks = size.div_ceil(CHUNK as u64);
+    let mut md5 = Md5::new();
+    let mut crc = CRC64.digest();
+    for i in 0..chunks {
+        let chunk = chunk_at(i);
+        md5.update(&chunk);
+        crc.update(&chunk);
+    }
+    let (want_md5, want_crc) = (hex::encode(md5.finalize()), crc.finalize());
+
+    let stream = futures::stream::iter(0..chunks).map(move |i| Ok(chunk_at(i)));
+    let meta = store
+        .put_object(
+            &bucket,
+            "large.bin",
+            Box::pin(stream),
+            PutOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (meta.size, meta.etag.as_str(), meta.crc64),
+        (size, want_md5.as_str(), want_crc)
+    );
+
+    let (meta, mut body) = store.get_object(&bucket, "large.bin", None).await.unwrap();
+    assert_eq!(meta.size, size);
+    let (mut md5, mut crc, mut read) = (Md5::new(), CRC64.digest(), 0u64);
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.unwrap();
+        assert!(chunk.len() <= CHUNK, "a GET chunk of {} bytes", chunk.len());
+        md5.update(&chunk);
+        crc.update(&chunk);
+        read += chunk.len() as u64;
+    }
+    assert_eq!(read, size);
+    assert_eq!(hex::encode(md5.finalize()), want_md5);
+    assert_eq!(crc.finalize(), want_crc);
+
+    let last_chunk = chunk_at(chunks - 1);
+    let tail_len = last_chunk.len().min(100);
+    let tail_start = size - tail_len as u64;
+    let (_, tail) = store
+        .get_object(&bucket, "large.bin", Some((tail_start, size - 1)))
+        .await
+        .unwrap();
+    let tail = read_all(tail).await;
+    assert!(
+        tail == last_chunk.slice(last_chunk.len() - tail_len..),
+        "tail range differs"
+    );
+    store.delete_object(&bucket, "large.bin").await.unwrap();
+}

@@ -1,0 +1,146 @@
+//! Where things live under the data root. On-disk names never contain key text: objects are
+//! addressed by the SHA-1 of their key, so no key can name a path outside its bucket.
+
+use std::path::{Path, PathBuf};
+
+use sha1::{Digest, Sha1};
+
+/// Directory holding the buckets.
+const BUCKETS_DIR: &str = "buckets";
+/// Staging area for temp files; inside the root so a rename never crosses filesystems.
+const TMP_DIR: &str = "tmp";
+/// A bucket's facts (creation time, ACL).
+pub(crate) const BUCKET_FILE: &str = "bucket.json";
+/// Per-bucket directory of objects.
+pub(crate) const OBJECTS_DIR: &str = "objects";
+/// Per-bucket directory of multipart uploads.
+pub(crate) const UPLOADS_DIR: &str = "uploads";
+/// An upload's options.
+pub(crate) const UPLOAD_FILE: &str = "upload.json";
+/// Suffix of published object records.
+pub(crate) const OBJECT_EXT: &str = "obj";
+
+/// Paths under one data root.
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    root: PathBuf,
+}
+
+impl Layout {
+    /// A layout rooted at `root`.
+    pub(crate) fn new(root: &Path) -> Layout {
+        Layout {
+            root: root.to_path_buf(),
+        }
+    }
+
+    /// The directory of all buckets.
+    pub(crate) fn buckets_dir(&self) -> PathBuf {
+        self.root.join(BUCKETS_DIR)
+    }
+
+    /// The staging directory.
+    pub(crate) fn tmp_dir(&self) -> PathBuf {
+        self.root.join(TMP_DIR)
+    }
+
+    /// A fresh, unused path in the staging directory.
+    pub(crate) fn tmp_path(&self, suffix: &str) -> PathBuf {
+        let id: [u8; 16] = rand::random();
+        self.tmp_dir().join(format!("{}.{suffix}", hex::encode(id)))
+    }
+
+    /// A bucket's directory; `bucket` must already be validated (it is `[a-z0-9-]+`).
+    pub(crate) fn bucket_dir(&self, bucket: &str) -> PathBuf {
+        self.buckets_dir().join(bucket)
+    }
+
+    /// Where the object `key` of `bucket` is stored, and the fan-out directory holding it.
+    pub(crate) fn object_path(&self, bucket: &str, key: &str) -> (PathBuf, PathBuf) {
+        let name = hex::encode(Sha1::digest(key.as_bytes()));
+        // Two levels of 256 directories keep directories small for millions of keys.
+        let dir = self
+            .bucket_dir(bucket)
+            .join(OBJECTS_DIR)
+            .join(&name[0..2])
+            .join(&name[2..4]);
+        let path = dir.join(format!("{name}.{OBJECT_EXT}"));
+        (path, dir)
+    }
+
+    /// A bucket's uploads directory.
+    pub(crate) fn uploads_dir(&self, bucket: &str) -> PathBuf {
+        self.bucket_dir(bucket).join(UPLOADS_DIR)
+    }
+
+    /// An upload's directory; `upload_id` must already be checked with [`is_upload_id`].
+    pub(crate) fn upload_dir(&self, bucket: &str, upload_id: &str) -> PathBuf {
+        self.uploads_dir(bucket).join(upload_id)
+    }
+
+    /// Where part `number` of an upload is stored.
+    pub(crate) fn part_path(&self, bucket: &str, upload_id: &str, number: u32) -> PathBuf {
+        self.upload_dir(bucket, upload_id)
+            .join(format!("part-{number:05}"))
+    }
+}
+
+/// Length of an upload id in hex digits.
+const UPLOAD_ID_LEN: usize = 32;
+
+/// A new random upload id.
+pub(crate) fn new_upload_id() -> String {
+    let id: [u8; UPLOAD_ID_LEN / 2] = rand::random();
+    hex::encode(id)
+}
+
+/// Whether `id` has the shape of an id from [`new_upload_id`]; anything else would be a path
+/// component chosen by the client.
+pub(crate) fn is_upload_id(id: &str) -> bool {
+    id.len() == UPLOAD_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The part number encoded in a part file name.
+pub(crate) fn part_number_of(file_name: &str) -> Option<u32> {
+    let digits = file_name.strip_prefix("part-")?;
+    if digits.len() != 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_names_come_from_the_key_hash_not_the_key() {
+        let layout = Layout::new(Path::new("/data"));
+        let (path, dir) = layout.object_path("b-1", "../../etc/passwd");
+        assert!(path.starts_with("/data/buckets/b-1/objects"));
+        assert!(path.starts_with(&dir));
+        assert!(!path.to_string_lossy().contains("passwd"));
+        assert_eq!(path.components().count(), 8);
+    }
+
+    #[test]
+    fn upload_ids_are_checked_before_use_as_paths() {
+        assert!(is_upload_id(&new_upload_id()));
+        assert!(!is_upload_id("../../../../../../../../../../etc"));
+        assert!(!is_upload_id("0123456789ABCDEF0123456789abcdef"));
+        assert!(!is_upload_id(""));
+    }
+
+    #[test]
+    fn part_file_names_round_trip() {
+        let layout = Layout::new(Path::new("/d"));
+        let path = layout.part_path("b-1", &"a".repeat(32), 42);
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap();
+        assert_eq!(part_number_of(name), Some(42));
+        assert_eq!(part_number_of("part-1"), None);
+        assert_eq!(part_number_of("upload.json"), None);
+    }
+}

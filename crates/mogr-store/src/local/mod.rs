@@ -1,0 +1,240 @@
+//! The embedded local-disk backend.
+//!
+//! Layout under the data root:
+//! ```text
+//! tmp/                                   staging: every write lands here first
+//! buckets/<bucket>/bucket.json           creation time and ACL
+//! buckets/<bucket>/objects/ab/cd/<sha1(key)>.obj
+//!                                        one record per object: body, then a JSON trailer
+//!                                        (key, size, ETag, CRC-64, mtime, attributes)
+//! buckets/<bucket>/uploads/<id>/upload.json   key and attributes of a multipart upload
+//! buckets/<bucket>/uploads/<id>/part-00001    part records (same format as objects)
+//! ```
+//! A write streams into a temp record, is synced, then renamed into place and the directory
+//! synced, so an object is visible only whole and its metadata travels with it. Keys are
+//! served from an in-memory ordered index per bucket, rebuilt from the trailers at open, so
+//! one data root belongs to one `LocalStore` (one process) at a time.
+
+mod bucket;
+mod buckets;
+mod layout;
+mod list;
+mod multipart;
+mod objects;
+mod record;
+mod writer;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::Path;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+
+use self::bucket::Bucket;
+use self::layout::Layout;
+use crate::types::{
+    validate_bucket, Acl, BucketInfo, ByteStream, CompletedPart, ListPage, ListQuery,
+    MultipartUpload, ObjectMeta, PartInfo, PutItem, PutOptions,
+};
+use crate::{Result, Store, StoreError};
+
+/// Staged files untouched for this long belong to writers that died; they are swept at open.
+const STALE_AFTER: Duration = Duration::from_secs(3600);
+
+/// A store on the local file system.
+#[derive(Debug)]
+pub struct LocalStore {
+    layout: Layout,
+    buckets: RwLock<BTreeMap<String, Arc<Bucket>>>,
+    /// Serialises bucket creation and removal.
+    admin: tokio::sync::Mutex<()>,
+}
+
+impl LocalStore {
+    /// Open (creating if needed) a store rooted at `root`, loading every bucket's key index.
+    /// Blocking: call it before serving, or from `spawn_blocking`.
+    pub fn open(root: impl AsRef<Path>) -> Result<LocalStore> {
+        let layout = Layout::new(root.as_ref());
+        std::fs::create_dir_all(layout.buckets_dir())?;
+        std::fs::create_dir_all(layout.tmp_dir())?;
+        sweep_staging(&layout.tmp_dir())?;
+        let mut buckets = BTreeMap::new();
+        for entry in std::fs::read_dir(layout.buckets_dir())? {
+            let entry = entry?;
+            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            if validate_bucket(&name).is_err() || !entry.file_type()?.is_dir() {
+                continue;
+            }
+            match bucket::load_bucket_blocking(&name, &entry.path()) {
+                Ok(bucket) => {
+                    buckets.insert(name, Arc::new(bucket));
+                }
+                // Not a bucket of ours (bucket creation is atomic, so ours have bucket.json).
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::NotFound | io::ErrorKind::InvalidData
+                    ) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(LocalStore {
+            layout,
+            buckets: RwLock::new(buckets),
+            admin: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The live bucket `name`.
+    fn bucket(&self, name: &str) -> Result<Arc<Bucket>> {
+        validate_bucket(name)?;
+        self.buckets
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .cloned()
+            .ok_or(StoreError::NoSuchBucket)
+    }
+}
+
+/// Remove what dead writers left in the staging area.
+fn sweep_staging(tmp: &Path) -> io::Result<()> {
+    let now = SystemTime::now();
+    for entry in std::fs::read_dir(tmp)? {
+        let entry = entry?;
+        let path = entry.path();
+        let meta = entry.metadata()?;
+        let removed_tree = path.extension().is_some_and(|e| e == "gone");
+        let stale = meta
+            .modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if !(removed_tree || stale) {
+            continue;
+        }
+        let _ = if meta.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for LocalStore {
+    async fn create_bucket(&self, bucket: &str, acl: Acl) -> Result<()> {
+        self.create_bucket_impl(bucket, acl).await
+    }
+
+    async fn head_bucket(&self, bucket: &str) -> Result<BucketInfo> {
+        Ok(self.bucket(bucket)?.info())
+    }
+
+    async fn delete_bucket(&self, bucket: &str) -> Result<()> {
+        self.delete_bucket_impl(bucket).await
+    }
+
+    async fn list_buckets(&self) -> Result<Vec<BucketInfo>> {
+        let buckets = self.buckets.read().unwrap_or_else(PoisonError::into_inner);
+        Ok(buckets.values().map(|b| b.info()).collect())
+    }
+
+    async fn set_bucket_acl(&self, bucket: &str, acl: Acl) -> Result<()> {
+        self.set_bucket_acl_impl(bucket, acl).await
+    }
+
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: ByteStream,
+        opts: PutOptions,
+    ) -> Result<ObjectMeta> {
+        self.put_object_impl(bucket, key, body, opts).await
+    }
+
+    async fn put_objects_atomic(&self, items: Vec<PutItem>) -> Result<Vec<ObjectMeta>> {
+        self.put_objects_atomic_impl(items).await
+    }
+
+    async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
+        Ok(self.open_object(bucket, key).await?.1.to_meta())
+    }
+
+    async fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: Option<(u64, u64)>,
+    ) -> Result<(ObjectMeta, ByteStream)> {
+        self.get_object_impl(bucket, key, range).await
+    }
+
+    async fn delete_object(&self, bucket: &str, key: &str) -> Result<()> {
+        self.delete_object_impl(bucket, key).await
+    }
+
+    async fn list_objects(&self, bucket: &str, query: &ListQuery) -> Result<ListPage> {
+        let bucket = self.bucket(bucket)?;
+        let index = bucket.index();
+        Ok(list::page(&index, query, |key, entry| entry.to_meta(key)))
+    }
+
+    async fn create_multipart(&self, bucket: &str, key: &str, opts: PutOptions) -> Result<String> {
+        self.create_multipart_impl(bucket, key, opts).await
+    }
+
+    async fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        body: ByteStream,
+        content_md5: Option<[u8; 16]>,
+    ) -> Result<PartInfo> {
+        self.upload_part_impl(bucket, key, upload_id, part_number, body, content_md5)
+            .await
+    }
+
+    async fn list_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<MultipartUpload> {
+        self.list_parts_impl(bucket, key, upload_id).await
+    }
+
+    async fn multipart_body(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+    ) -> Result<ByteStream> {
+        self.multipart_body_impl(bucket, key, upload_id, parts)
+            .await
+    }
+
+    async fn complete_multipart(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+    ) -> Result<ObjectMeta> {
+        self.complete_multipart_impl(bucket, key, upload_id, parts)
+            .await
+    }
+
+    async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()> {
+        self.abort_multipart_impl(bucket, key, upload_id).await
+    }
+}
