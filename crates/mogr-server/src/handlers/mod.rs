@@ -1,0 +1,39 @@
+//! One module per COS operation. Handlers stay thin: parse, call the store, render.
+
+pub mod abort_multipart;
+pub mod bucket_acl;
+pub mod complete_multipart;
+pub mod create_bucket;
+pub mod delete_bucket;
+pub mod delete_object;
+pub mod delete_objects;
+pub mod get_object;
+pub mod head_bucket;
+pub mod initiate_multipart;
+pub mod list_buckets;
+pub mod list_objects;
+pub mod list_parts;
+pub mod preflight;
+pub mod put_object;
+pub mod upload_part;
+
+use mogr_cos::ErrorCode;
+
+use crate::context::RequestCtx;
+use crate::error_map::{ApiError, ApiResult};
+
+/// Refuses a body whose declared length is already over `limit`, before reading a byte.
+pub fn check_declared_length(ctx: &RequestCtx, limit: u64) -> ApiResult<()> {
+    match ctx.content_length() {
+        Some(len) if len > limit => Err(ApiError::new(ErrorCode::EntityTooLarge)),
+        _ => Ok(()),
+    }
+}
+
+/// The `uploadId` parameter; `NoSuchUpload` when empty.
+pub fn upload_id(ctx: &RequestCtx) -> ApiResult<&str> {
+    match ctx.query.get("uploadId") {
+        Some(id) if !id.is_empty() => Ok(id),
+        _ => Err(ApiError::new(ErrorCode::NoSuchUpload)),
+    }
+}

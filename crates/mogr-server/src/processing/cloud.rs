@@ -1,0 +1,45 @@
+//! Processing in the cloud: `POST /<key>?image_process` with `Pic-Operations` runs the rules
+//! on a stored object. Only the outputs are written (all-or-nothing); the source changes only
+//! when a fileid names it.
+
+use axum::response::Response;
+use http::StatusCode;
+use mogr_store::collect_limited;
+
+use super::errors::{source_error, too_large};
+use super::persist::{output_items, run_plan, Origin};
+use super::plan::plan;
+use crate::error_map::ApiResult;
+use crate::respond;
+
+/// Answers `<UploadResult>` describing the source and the stored outputs.
+pub async fn image_process(origin: Origin<'_>, header: &str) -> ApiResult<Response> {
+    let Origin {
+        state,
+        ctx,
+        bucket,
+        key,
+    } = origin;
+    // A missing source is 404 before the header is judged, as on download.
+    let meta = state.store.head_object(bucket, key).await?;
+    let plan = plan(state, ctx, bucket, key, header).await?;
+    let limit = state.images.limits().max_input_bytes;
+    if meta.size > limit {
+        return Err(too_large(limit));
+    }
+    let slot = state.images.admit()?;
+    let (meta, stream) = state.store.get_object(bucket, key, None).await?;
+    let source = collect_limited(stream, limit)
+        .await
+        .map_err(|e| source_error(e, limit))?;
+    let production = run_plan(state, slot, source, &plan, None).await?;
+
+    let items = output_items(&plan, &production);
+    let metas = if items.is_empty() {
+        Vec::new()
+    } else {
+        state.store.put_objects_atomic(items).await?
+    };
+    let result = origin.upload_result(&meta.etag, &plan, production, &metas);
+    Ok(respond::xml(StatusCode::OK, result.to_xml()))
+}

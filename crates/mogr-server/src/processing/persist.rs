@@ -1,0 +1,133 @@
+//! What the three `Pic-Operations` modes share: run the plan on the pool, turn outputs into
+//! store items, and describe the stored result as `<UploadResult>`.
+
+use bytes::Bytes;
+use mogr_cos::xml::{OriginalInfo, ProcessResultObject, UploadResult};
+use mogr_cos::ErrorCode;
+use mogr_store::{ObjectAttrs, ObjectMeta, PutItem, PutOptions};
+
+use super::errors::too_large;
+use super::location::location;
+use super::plan::Plan;
+use super::processor::Slot;
+use super::produce::{produce, Production};
+use crate::context::RequestCtx;
+use crate::error_map::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Runs every rule of `plan` on `original` in the pool.
+pub async fn run_plan(
+    state: &AppState,
+    slot: Slot,
+    original: Bytes,
+    plan: &Plan,
+    expected_md5: Option<[u8; 16]>,
+) -> ApiResult<Production> {
+    let plan = plan.clone();
+    state
+        .images
+        .run(slot, move |engine| {
+            produce(engine, &original, &plan, expected_md5)
+        })
+        .await?
+}
+
+/// A body-size refusal while reading an original to process reads as `ImageTooLarge`.
+pub fn original_too_large(err: ApiError, limit: u64) -> ApiError {
+    if err.code() == ErrorCode::EntityTooLarge {
+        too_large(limit)
+    } else {
+        err
+    }
+}
+
+/// Store items for the outputs, in rule order.
+pub fn output_items(plan: &Plan, production: &Production) -> Vec<PutItem> {
+    plan.rules
+        .iter()
+        .zip(&production.outputs)
+        .map(|(rule, out)| PutItem {
+            bucket: rule.bucket.clone(),
+            key: rule.key.clone(),
+            body: out.bytes.clone(),
+            opts: PutOptions {
+                attrs: ObjectAttrs {
+                    content_type: Some(out.mime.clone()),
+                    ..ObjectAttrs::default()
+                },
+                content_md5: None,
+            },
+        })
+        .collect()
+}
+
+/// The original object a `Pic-Operations` request is about.
+#[derive(Clone, Copy)]
+pub struct Origin<'a> {
+    /// Server state (settings for `Location`).
+    pub state: &'a AppState,
+    /// The request (its `Host` for `Location`).
+    pub ctx: &'a RequestCtx,
+    /// The original's bucket.
+    pub bucket: &'a str,
+    /// The original's key.
+    pub key: &'a str,
+}
+
+impl Origin<'_> {
+    /// Whether some rule writes over the original itself (spec §3.2: the output replaces it).
+    pub fn is_overwritten(&self, plan: &Plan) -> bool {
+        plan.rules
+            .iter()
+            .any(|r| r.bucket == self.bucket && r.key == self.key)
+    }
+
+    /// `<host>/<key>` of `bucket`/`key` as this request's client addresses it.
+    fn location_of(&self, bucket: &str, key: &str) -> String {
+        location(self.state, self.ctx, self.bucket, bucket, key)
+    }
+
+    /// The `<UploadResult>` for the stored outputs. `stored_etag` is the original's own;
+    /// an output written over the original replaces it (the last such output wins).
+    pub fn upload_result(
+        &self,
+        stored_etag: &str,
+        plan: &Plan,
+        production: Production,
+        outputs: &[ObjectMeta],
+    ) -> UploadResult {
+        let etag = plan
+            .rules
+            .iter()
+            .zip(outputs)
+            .rev()
+            .find(|(r, _)| r.bucket == self.bucket && r.key == self.key)
+            .map_or_else(|| stored_etag.to_string(), |(_, m)| m.etag.clone());
+        let objects = plan
+            .rules
+            .iter()
+            .zip(production.outputs)
+            .zip(outputs)
+            .map(|((rule, out), meta)| ProcessResultObject {
+                key: rule.key.clone(),
+                location: self.location_of(&rule.bucket, &rule.key),
+                format: out.format,
+                width: out.width,
+                height: out.height,
+                size: meta.size,
+                quality: out.quality,
+                etag: meta.etag.clone(),
+                frame_count: out.frame_count,
+            })
+            .collect();
+        UploadResult {
+            original: OriginalInfo {
+                key: self.key.to_string(),
+                location: self.location_of(self.bucket, self.key),
+                etag,
+                image_info: production.original.image_info,
+            },
+            objects,
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Processing on upload: `PUT /<key>` and Complete Multipart Upload with `Pic-Operations`.
+//!
+//! Everything is checked and processed before anything is stored; then the original and the
+//! outputs are written all-or-nothing, so a failing rule leaves the bucket as it was.
+
+use axum::body::Body;
+use axum::response::Response;
+use http::{HeaderValue, StatusCode};
+use mogr_cos::xml::{CompleteMultipartUploadResult, UploadResult};
+use mogr_store::{collect_limited as collect_stream, CompletedPart, PutItem};
+
+use super::errors::{source_error, too_large};
+use super::persist::{original_too_large, output_items, run_plan, Origin};
+use super::plan::plan;
+use crate::body::collect_limited;
+use crate::error_map::ApiResult;
+use crate::handlers::put_object::put_options;
+use crate::object_headers::{write_integrity, X_COS_CRC64};
+use crate::respond;
+
+/// `PUT /<key>` with `Pic-Operations`: answers `<UploadResult>`; the `ETag` header stays the
+/// original's MD5 (JAVA compares it with the local file).
+pub async fn put(origin: Origin<'_>, header: &str, body: Body) -> ApiResult<Response> {
+    let Origin {
+        state,
+        ctx,
+        bucket,
+        key,
+    } = origin;
+    let plan = plan(state, ctx, bucket, key, header).await?;
+    let opts = put_options(ctx)?;
+    let limit = state.images.limits().max_input_bytes;
+    if ctx.content_length().is_some_and(|len| len > limit) {
+        return Err(too_large(limit));
+    }
+    let original = collect_limited(body, limit)
+        .await
+        .map_err(|e| original_too_large(e, limit))?;
+    let slot = state.images.admit()?;
+    let production = run_plan(state, slot, original.clone(), &plan, opts.content_md5).await?;
+
+    let mut items = Vec::with_capacity(plan.rules.len() + 1);
+    let keep_original = !origin.is_overwritten(&plan);
+    if keep_original {
+        items.push(PutItem {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            body: original,
+            opts,
+        });
+    }
+    items.extend(output_items(&plan, &production));
+    let mut metas = state.store.put_objects_atomic(items).await?;
+    let stored_etag = if keep_original && !metas.is_empty() {
+        metas.remove(0).etag
+    } else {
+        production.original.md5.clone()
+    };
+
+    let (md5, crc64) = (production.original.md5.clone(), production.original.crc64);
+    let result = origin.upload_result(&stored_etag, &plan, production, &metas);
+    let mut res = respond::xml(StatusCode::OK, result.to_xml());
+    write_integrity(res.headers_mut(), &md5, crc64);
+    Ok(res)
+}
+
+/// Complete Multipart Upload with `Pic-Operations`: the assembled body is processed first;
+/// only then is the upload committed and the outputs stored.
+pub async fn complete(
+    origin: Origin<'_>,
+    upload_id: &str,
+    parts: Vec<CompletedPart>,
+    header: &str,
+) -> ApiResult<Response> {
+    let Origin {
+        state,
+        ctx,
+        bucket,
+        key,
+    } = origin;
+    let plan = plan(state, ctx, bucket, key, header).await?;
+    let limit = state.images.limits().max_input_bytes;
+    let assembled = state
+        .store
+        .multipart_body(bucket, key, upload_id, &parts)
+        .await?;
+    let original = collect_stream(assembled, limit)
+        .await
+        .map_err(|e| source_error(e, limit))?;
+    let slot = state.images.admit()?;
+    let production = run_plan(state, slot, original, &plan, None).await?;
+
+    // The commit and the outputs are two store calls: the upload is committed first so an
+    // output written over the original key replaces it, as on a plain PUT.
+    let meta = state
+        .store
+        .complete_multipart(bucket, key, upload_id, &parts)
+        .await?;
+    let items = output_items(&plan, &production);
+    let metas = if items.is_empty() {
+        Vec::new()
+    } else {
+        state.store.put_objects_atomic(items).await?
+    };
+    let result = origin.upload_result(&meta.etag, &plan, production, &metas);
+    let complete = CompleteMultipartUploadResult {
+        location: result.original.location.clone(),
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        etag: result.original.etag.clone(),
+    };
+    let mut res = respond::xml(StatusCode::OK, complete_xml(&complete, &result));
+    res.headers_mut()
+        .insert(X_COS_CRC64, HeaderValue::from(meta.crc64));
+    Ok(res)
+}
+
+/// `<CompleteMultipartUploadResult>` with CI's `ImageInfo` and `ProcessResults` inside, the
+/// shape the JAVA SDK parses (`CompleteMultipartUploadHandler`): both are direct children of
+/// the root, after `ETag`. Spliced from the two documents mogr-cos renders, so escaping and
+/// number formats stay the ones tested there.
+fn complete_xml(complete: &CompleteMultipartUploadResult, upload: &UploadResult) -> String {
+    const CLOSE: &str = "</CompleteMultipartUploadResult>";
+    let head = complete.to_xml();
+    let head = head.strip_suffix(CLOSE).unwrap_or(&head);
+    let upload = upload.to_xml();
+    let image_info = element(&upload, "ImageInfo").unwrap_or_default();
+    let results = element(&upload, "ProcessResults").unwrap_or_default();
+    format!("{head}{image_info}{results}{CLOSE}")
+}
+
+/// The first `<tag>…</tag>` (or `<tag/>`) in generated XML, markup included.
+fn element<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+    let empty = format!("<{tag}/>");
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    match (xml.find(&open), xml.find(&empty)) {
+        (Some(start), e) if e.is_none_or(|e| start < e) => {
+            let end = xml[start..].find(&close)? + start + close.len();
+            xml.get(start..end)
+        }
+        (_, Some(start)) => xml.get(start..start + empty.len()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mogr_cos::xml::{ImageInfoXml, OriginalInfo, ProcessResultObject};
+
+    #[test]
+    fn complete_result_carries_ci_fields_inside_its_own_root() {
+        let upload = UploadResult {
+            original: OriginalInfo {
+                key: "a.jpg".into(),
+                location: "h/a.jpg".into(),
+                etag: "abc-2".into(),
+                image_info: Some(ImageInfoXml {
+                    format: "JPEG".into(),
+                    width: 4,
+                    height: 3,
+                    quality: Some(90),
+                    ave: "0x010203".into(),
+                    orientation: 1,
+                    frame_count: None,
+                }),
+            },
+            objects: vec![ProcessResultObject {
+                key: "a<b.png".into(),
+                location: "h/a<b.png".into(),
+                format: "png".into(),
+                width: 4,
+                height: 3,
+                size: 10,
+                quality: None,
+                etag: "def".into(),
+                frame_count: None,
+            }],
+        };
+        let complete = CompleteMultipartUploadResult {
+            location: "h/a.jpg".into(),
+            bucket: "b-1".into(),
+            key: "a.jpg".into(),
+            etag: "abc-2".into(),
+        };
+        let xml = complete_xml(&complete, &upload);
+        assert!(xml.starts_with("<?xml"));
+        assert!(xml.contains("<CompleteMultipartUploadResult><Location>h/a.jpg</Location>"));
+        assert!(xml.contains("<ETag>&quot;abc-2&quot;</ETag><ImageInfo><Format>JPEG</Format>"));
+        assert!(xml.contains("</ImageInfo><ProcessResults><Object><Key>a&lt;b.png</Key>"));
+        assert!(xml.ends_with("</ProcessResults></CompleteMultipartUploadResult>"));
+        assert_eq!(xml.matches("<ETag>").count(), 2);
+    }
+
+    #[test]
+    fn without_image_info_or_outputs_the_root_still_closes() {
+        let xml = "<UploadResult><OriginalInfo><Key>k</Key></OriginalInfo><ProcessResults/></UploadResult>";
+        assert_eq!(element(xml, "ImageInfo"), None);
+        assert_eq!(element(xml, "ProcessResults"), Some("<ProcessResults/>"));
+    }
+}
