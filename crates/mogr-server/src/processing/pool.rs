@@ -106,11 +106,13 @@ impl Admission {
         let (reply, result) = oneshot::channel();
         let permit = self.permit;
         let job: Job = Box::new(move || {
-            let _permit = permit;
             if reply.is_closed() {
                 return;
             }
             let outcome = catch_unwind(AssertUnwindSafe(work)).map_err(panic_text);
+            // Free the place before answering, so a caller that has its result can be
+            // admitted again at once.
+            drop(permit);
             let _ = reply.send(outcome);
         });
         self.jobs.send(job).map_err(|_| PoolError::Stopped)?;
