@@ -22,9 +22,9 @@ pub fn run(args: BatchArgs) -> Result<(), CliError> {
     std::fs::create_dir_all(&args.output).map_err(|e| CliError::io(&args.output, e))?;
 
     let bar = ProgressBar::new(files.len() as u64);
-    if let Ok(style) =
-        ProgressStyle::with_template("{bar:40} {pos}/{len} files, {elapsed} elapsed, eta {eta} {msg}")
-    {
+    if let Ok(style) = ProgressStyle::with_template(
+        "{bar:40} {pos}/{len} files, {elapsed} elapsed, eta {eta} {msg}",
+    ) {
         bar.set_style(style);
     }
     let bytes_in = AtomicU64::new(0);
@@ -76,13 +76,21 @@ pub fn run(args: BatchArgs) -> Result<(), CliError> {
         failures.len(),
         i,
         o,
-        if i > 0 { o as f64 * 100.0 / i as f64 } else { 0.0 },
+        if i > 0 {
+            o as f64 * 100.0 / i as f64
+        } else {
+            0.0
+        },
         started.elapsed().as_secs_f64()
     );
     if failures.is_empty() {
         Ok(())
     } else {
-        Err(CliError::Other(format!("{} of {} files failed", failures.len(), files.len())))
+        Err(CliError::Other(format!(
+            "{} of {} files failed",
+            failures.len(),
+            files.len()
+        )))
     }
 }
 

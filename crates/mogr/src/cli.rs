@@ -43,7 +43,12 @@ pub struct ServeArgs {
     #[arg(long, env = "MOGR_SECRET_ID", requires = "secret_key")]
     pub secret_id: Option<String>,
     /// SecretKey clients sign with (with --secret-id).
-    #[arg(long, env = "MOGR_SECRET_KEY", hide_env_values = true, requires = "secret_id")]
+    #[arg(
+        long,
+        env = "MOGR_SECRET_KEY",
+        hide_env_values = true,
+        requires = "secret_id"
+    )]
     pub secret_key: Option<String>,
 }
 

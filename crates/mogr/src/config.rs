@@ -170,7 +170,10 @@ pub fn serve(args: ServeArgs) -> Result<(), CliError> {
         let addr = listener
             .local_addr()
             .map_err(|e| CliError::Other(e.to_string()))?;
-        println!("mogr listening on http://{addr} (data: {})", cfg.data_dir.display());
+        println!(
+            "mogr listening on http://{addr} (data: {})",
+            cfg.data_dir.display()
+        );
         mogr_server::serve(cfg, listener)
             .await
             .map_err(|e| CliError::Other(format!("server stopped: {e}")))

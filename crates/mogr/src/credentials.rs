@@ -23,7 +23,11 @@ pub fn load_or_generate(data: &Path) -> Result<(String, String), CliError> {
     if let Ok(text) = std::fs::read_to_string(&path) {
         let s: Stored = serde_json::from_str(&text)
             .map_err(|e| CliError::Other(format!("{}: {e}", path.display())))?;
-        println!("mogr credentials (from {}): SecretId={}", path.display(), s.secret_id);
+        println!(
+            "mogr credentials (from {}): SecretId={}",
+            path.display(),
+            s.secret_id
+        );
         return Ok((s.secret_id, s.secret_key));
     }
     let stored = Stored {

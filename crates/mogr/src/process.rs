@@ -44,7 +44,10 @@ pub fn parse_rule(rule: &str) -> Result<mogr_rule::Pipeline, CliError> {
 pub fn read_input(path: &Path, limit: u64) -> Result<Vec<u8>, CliError> {
     let mut buf = Vec::new();
     let read = if path == Path::new("-") {
-        std::io::stdin().lock().take(limit + 1).read_to_end(&mut buf)
+        std::io::stdin()
+            .lock()
+            .take(limit + 1)
+            .read_to_end(&mut buf)
     } else {
         std::fs::File::open(path).and_then(|f| f.take(limit + 1).read_to_end(&mut buf))
     };

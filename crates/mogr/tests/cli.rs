@@ -21,12 +21,19 @@ fn mogr_stdin(args: &[&str], stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn mogr");
-    child.stdin.take().expect("stdin").write_all(stdin).expect("write stdin");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("write stdin");
     child.wait_with_output().expect("wait mogr")
 }
 
 fn gradient(w: u32, h: u32) -> RgbImage {
-    RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 255 / w) as u8, (y * 255 / h) as u8, 128]))
+    RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x * 255 / w) as u8, (y * 255 / h) as u8, 128])
+    })
 }
 
 fn encode(img: &image::DynamicImage, fmt: ImageFormat) -> Vec<u8> {
@@ -60,7 +67,11 @@ fn process_png_to_webp_file() {
         "-o",
         dst.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let bytes = std::fs::read(&dst).unwrap();
     assert_eq!(image::guess_format(&bytes).unwrap(), ImageFormat::WebP);
     let img = image::load_from_memory(&bytes).unwrap();
@@ -70,12 +81,28 @@ fn process_png_to_webp_file() {
 #[test]
 fn process_stdin_to_stdout_progressive_jpeg() {
     let src = encode(&gradient(64, 48).into(), ImageFormat::Png);
-    let out = mogr_stdin(&["process", "-", "imageMogr2/format/jpg/interlace/1", "-o", "-"], &src);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = mogr_stdin(
+        &[
+            "process",
+            "-",
+            "imageMogr2/format/jpg/interlace/1",
+            "-o",
+            "-",
+        ],
+        &src,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let jpeg = &out.stdout;
     assert_eq!(&jpeg[..3], &[0xFF, 0xD8, 0xFF]);
     // SOF2 marks a progressive JPEG.
-    assert!(jpeg.windows(2).any(|w| w == [0xFF, 0xC2]), "not progressive");
+    assert!(
+        jpeg.windows(2).any(|w| w == [0xFF, 0xC2]),
+        "not progressive"
+    );
     let img = image::load_from_memory(jpeg).unwrap();
     assert_eq!((img.width(), img.height()), (64, 48));
 }
@@ -92,7 +119,10 @@ fn bad_rule_is_one_line_and_exit_1() {
 fn corrupt_input_is_one_line_and_exit_1() {
     let mut bytes = encode(&gradient(64, 64).into(), ImageFormat::Png);
     bytes.truncate(bytes.len() / 2);
-    let out = mogr_stdin(&["process", "-", "imageMogr2/format/webp", "-o", "-"], &bytes);
+    let out = mogr_stdin(
+        &["process", "-", "imageMogr2/format/webp", "-o", "-"],
+        &bytes,
+    );
     assert_one_line_error(&out, "png");
     let out = mogr_stdin(&["process", "-", "imageMogr2/format/webp", "-o", "-"], b"");
     assert_one_line_error(&out, "format");
@@ -100,7 +130,13 @@ fn corrupt_input_is_one_line_and_exit_1() {
 
 #[test]
 fn missing_file_is_one_line_and_exit_1() {
-    let out = mogr(&["process", "/nonexistent/x.jpg", "imageMogr2/format/png", "-o", "-"]);
+    let out = mogr(&[
+        "process",
+        "/nonexistent/x.jpg",
+        "imageMogr2/format/png",
+        "-o",
+        "-",
+    ]);
     assert_one_line_error(&out, "/nonexistent/x.jpg");
 }
 
@@ -116,7 +152,11 @@ fn tpg_is_refused_naming_open_alternatives() {
 fn info_prints_image_info_json_with_string_values() {
     let src = encode(&RgbaImage::new(33, 17).into(), ImageFormat::Png);
     let out = mogr_stdin(&["info", "-"], &src);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["format"], "png");
     assert_eq!(v["width"], "33");
@@ -130,9 +170,21 @@ fn batch_processes_a_folder_and_reports_failures() {
     let input = dir.path().join("in");
     let output = dir.path().join("out");
     std::fs::create_dir_all(input.join("sub")).unwrap();
-    std::fs::write(input.join("a.png"), encode(&gradient(40, 30).into(), ImageFormat::Png)).unwrap();
-    std::fs::write(input.join("sub/b.jpg"), encode(&gradient(50, 20).into(), ImageFormat::Jpeg)).unwrap();
-    std::fs::write(input.join("c.bmp"), encode(&gradient(10, 10).into(), ImageFormat::Bmp)).unwrap();
+    std::fs::write(
+        input.join("a.png"),
+        encode(&gradient(40, 30).into(), ImageFormat::Png),
+    )
+    .unwrap();
+    std::fs::write(
+        input.join("sub/b.jpg"),
+        encode(&gradient(50, 20).into(), ImageFormat::Jpeg),
+    )
+    .unwrap();
+    std::fs::write(
+        input.join("c.bmp"),
+        encode(&gradient(10, 10).into(), ImageFormat::Bmp),
+    )
+    .unwrap();
     std::fs::write(input.join("broken.jpg"), b"\xFF\xD8\xFF\xE0 not really").unwrap();
     let out = mogr(&[
         "batch",
@@ -147,7 +199,11 @@ fn batch_processes_a_folder_and_reports_failures() {
     assert_eq!(out.status.code(), Some(1), "one file is broken: {stdout}");
     assert!(stdout.contains("4 files, 3 ok, 1 failed"), "{stdout}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken.jpg"));
-    for (rel, dims) in [("a.webp", (40, 30)), ("sub/b.webp", (50, 20)), ("c.webp", (10, 10))] {
+    for (rel, dims) in [
+        ("a.webp", (40, 30)),
+        ("sub/b.webp", (50, 20)),
+        ("c.webp", (10, 10)),
+    ] {
         let img = image::open(output.join(rel)).unwrap();
         assert_eq!((img.width(), img.height()), dims, "{rel}");
     }

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# Runs the whole mogr test suite on a fresh Debian 12 machine (or a prepared one, quickly):
+#   1. system packages (skipped when all are installed)
+#   2. cargo fmt --check, cargo clippy -D warnings
+#   3. cargo test --workspace
+#   4. builds the mogr binary, starts `mogr serve` on a free loopback port with a throw-away
+#      data folder and credentials, and runs tests/sdk (the official cos-python-sdk-v5) in .venv
+# Every step runs even when an earlier one failed (except when the binary cannot be built), so
+# one run shows everything; the exit status is non-zero if any step failed.
+#
+# Usage: scripts/test.sh [--sdk-only] [--no-lint] [-- PYTEST_ARGS...]
+#   --sdk-only   skip lint and cargo test (iterate on the SDK suite)
+#   --no-lint    skip cargo fmt and cargo clippy
+# Environment: MOGR_CI_TESTS=1 also runs tests/sdk/test_ci.py (image processing).
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$(pwd)
+
+lint=1
+cargo_tests=1
+pytest_args=()
+while (($#)); do
+    case "$1" in
+    --sdk-only) lint=0 cargo_tests=0 ;;
+    --no-lint) lint=0 ;;
+    --) shift; pytest_args=("$@"); break ;;
+    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "test: unknown option $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mogr-test.XXXXXX")
+SERVER_PID=
+failed_steps=()
+
+stop_server() {
+    [[ -n "$SERVER_PID" ]] || return 0
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null
+        for _ in $(seq 50); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.2
+        done
+        kill -KILL "$SERVER_PID" 2>/dev/null
+    fi
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=
+}
+cleanup() {
+    stop_server
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+step() { printf '\n==> %s\n' "$*"; }
+# Runs a command as a named step; a failure is recorded, not fatal.
+run_step() {
+    local name=$1
+    shift
+    step "$name"
+    "$@" || failed_steps+=("$name")
+}
+
+step "system packages"
+bash scripts/setup.sh || exit 1
+
+if ((lint)); then
+    color=never
+    [[ -t 1 ]] && color=auto
+    run_step "cargo fmt" cargo fmt --all -- --check --color "$color"
+    # Before the tests: a check build is the quickest way to a lint failure, and it shares the
+    # C builds of mozjpeg/libwebp (build-script outputs) with the test build that follows.
+    run_step "cargo clippy" cargo clippy --workspace --all-targets -q -- -D warnings
+fi
+
+if ((cargo_tests)); then
+    step "cargo test"
+    # --no-fail-fast: one failing test binary must not hide the results of the others.
+    cargo test --workspace --no-fail-fast -q 2>&1 | tee "$WORK/cargo-test.log"
+    ((PIPESTATUS[0] == 0)) || failed_steps+=("cargo test")
+fi
+
+# The debug binary: after `cargo test` every dependency is already built in this profile, so
+# this is a link step, while --release would rebuild the whole tree.
+step "build mogr"
+built=1
+cargo build -q -p mogr || {
+    echo "test: cannot build the mogr binary; SDK tests not run" >&2
+    failed_steps+=("build mogr")
+    built=0
+}
+TARGET_DIR=$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+MOGR_BIN="$TARGET_DIR/debug/mogr"
+
+# A venv under .venv with the pinned SDK; reinstalled only when requirements.txt changes.
+ensure_venv() {
+    local req=tests/sdk/requirements.txt venv=.venv python=python3
+    local stamp
+    stamp=$(cat "$req" | sha256sum | cut -d' ' -f1)
+    if [[ -x $venv/bin/python ]] && $venv/bin/python -c '' 2>/dev/null &&
+        [[ "$(cat $venv/.requirements.sha256 2>/dev/null)" == "$stamp" ]]; then
+        return 0
+    fi
+    if ! $python -c 'import venv, ensurepip' 2>/dev/null; then
+        # Debian's own python3 ships venv support separately.
+        bash scripts/setup.sh python3-venv || return 1
+        python=/usr/bin/python3
+    fi
+    rm -rf "$venv"
+    $python -m venv "$venv" || return 1
+    $venv/bin/python -m pip install -q --disable-pip-version-check -r "$req" || return 1
+    echo "$stamp" >"$venv/.requirements.sha256"
+}
+
+start_server() {
+    local port id key
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    id="AKIDmogrtest$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+    key=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+    mkdir -p "$WORK/data"
+    # A user's MOGR_CONFIG must not leak into the throw-away server.
+    env -u MOGR_CONFIG "$MOGR_BIN" serve --listen "127.0.0.1:$port" --data "$WORK/data" \
+        --secret-id "$id" --secret-key "$key" >"$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    # curl is not on a fresh machine: poll the port with bash's /dev/tcp.
+    for _ in $(seq 300); do
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            echo "test: mogr serve exited early:" >&2
+            tail -n 30 "$WORK/server.log" >&2
+            SERVER_PID=
+            return 1
+        fi
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            export MOGR_ENDPOINT_HOST=127.0.0.1 MOGR_ENDPOINT_PORT=$port
+            export MOGR_SECRET_ID=$id MOGR_SECRET_KEY=$key
+            export MOGR_REGION=${MOGR_REGION:-ap-guangzhou} MOGR_SERVER_PID=$SERVER_PID
+            echo "mogr serve (pid $SERVER_PID) on 127.0.0.1:$port"
+            return 0
+        fi
+        sleep 0.2
+    done
+    echo "test: mogr serve did not open 127.0.0.1:$port within 60 s" >&2
+    tail -n 30 "$WORK/server.log" >&2
+    return 1
+}
+
+sdk_ran=0
+if ((built)) && [[ -x "$MOGR_BIN" ]]; then
+    step "python venv (.venv)"
+    if ! ensure_venv; then
+        failed_steps+=("python venv")
+    elif step "start mogr serve" && start_server; then
+        step "SDK tests (tests/sdk)"
+        export MOGR_CI_TESTS=${MOGR_CI_TESTS:-0} PYTHONDONTWRITEBYTECODE=1
+        .venv/bin/python -m pytest tests/sdk -q -rfEs --tb=short -p no:cacheprovider \
+            --junitxml="$WORK/pytest.xml" "${pytest_args[@]}"
+        rc=$?
+        sdk_ran=1
+        if ((rc == 5)); then
+            echo "test: pytest collected no SDK tests" >&2
+        fi
+        if ((rc != 0)); then
+            failed_steps+=("SDK tests")
+            echo "--- last lines of the server log ---"
+            tail -n 40 "$WORK/server.log"
+        fi
+        stop_server
+    else
+        failed_steps+=("start mogr serve")
+    fi
+fi
+
+# One closing line that adds up cargo test and pytest, in the 'N passed, N failed' form.
+summary=$(python3 - "$WORK/cargo-test.log" "$WORK/pytest.xml" "$sdk_ran" <<'EOF'
+import os, re, sys
+import xml.etree.ElementTree as ET
+
+passed = failed = skipped = 0
+log, junit, sdk_ran = sys.argv[1:4]
+if os.path.exists(log):
+    text = open(log, errors="replace").read()
+    for m in re.finditer(r"test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored", text):
+        passed += int(m[1]); failed += int(m[2]); skipped += int(m[3])
+if sdk_ran == "1" and os.path.exists(junit):
+    root = ET.parse(junit).getroot()
+    for suite in [root] if root.tag == "testsuite" else root.iter("testsuite"):
+        n = int(suite.get("tests", 0))
+        f = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+        s = int(suite.get("skipped", 0))
+        passed += n - f - s; failed += f; skipped += s
+print(f"total: {passed} passed, {failed} failed, {skipped} skipped")
+EOF
+)
+
+echo
+if ((${#failed_steps[@]})); then
+    echo "FAILED steps: $(IFS=,; echo "${failed_steps[*]}")"
+    echo "$summary"
+    exit 1
+fi
+echo "$summary"
