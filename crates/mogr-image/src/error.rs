@@ -44,7 +44,10 @@ pub enum ImageError {
 impl ImageError {
     /// Limit failures are the ones `ignore-error/1` turns into "return the original".
     pub fn is_limit(&self) -> bool {
-        matches!(self, ImageError::TooLarge(_) | ImageError::ResolutionExceed(_))
+        matches!(
+            self,
+            ImageError::TooLarge(_) | ImageError::ResolutionExceed(_)
+        )
     }
 }
 

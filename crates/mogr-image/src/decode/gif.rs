@@ -1,0 +1,261 @@
+//! GIF: a block walk for frame count, transparency and loop count (LZW data skipped, never
+//! decoded); the `gif` crate for frames, composited here the way browsers show them.
+
+use std::num::NonZeroU64;
+
+use gif::{ColorOutput, DecodeOptions, DisposalMethod, MemoryLimit};
+use image::{DynamicImage, Rgba, RgbaImage};
+
+use super::bytes::le16;
+use super::{corrupt, Header};
+use crate::error::{ImageError, Result};
+use crate::limits::Limits;
+use crate::model::{Frame, ImageFormat};
+
+const FORMAT: ImageFormat = ImageFormat::Gif;
+
+/// Facts from walking the block structure.
+struct Walk {
+    frames: u32,
+    transparent: bool,
+    /// NETSCAPE2.0 loop count (0 = forever), if the extension is present.
+    netscape_loops: Option<u16>,
+    xmp: Option<Vec<u8>>,
+}
+
+/// Header facts from the logical screen descriptor and a walk over all blocks.
+pub(super) fn read_header(bytes: &[u8]) -> Result<Header> {
+    let (Some(width), Some(height), Some(&packed)) =
+        (le16(bytes, 6), le16(bytes, 8), bytes.get(10))
+    else {
+        return Err(corrupt(FORMAT, "truncated logical screen descriptor"));
+    };
+    let mut pos = 13;
+    if packed & 0x80 != 0 {
+        pos += 3 << ((packed & 7) + 1);
+    }
+    let walk = walk_blocks(bytes, pos);
+    if walk.frames == 0 {
+        return Err(corrupt(FORMAT, "no image data"));
+    }
+    let mut h = Header::new(FORMAT, u32::from(width), u32::from(height));
+    h.frames = walk.frames;
+    h.palette = true;
+    h.lossless = true;
+    h.has_alpha = walk.transparent;
+    h.loop_count = loop_count(walk.netscape_loops);
+    h.metadata.xmp = walk.xmp;
+    Ok(h)
+}
+
+/// The model's loop count from the NETSCAPE extension.
+///
+/// The extension counts *repeats* after the first play (0 = forever), and a GIF without it
+/// plays once; the model counts plays, so n repeats become n + 1 plays.
+fn loop_count(netscape: Option<u16>) -> u16 {
+    match netscape {
+        None => 1,
+        Some(0) => 0,
+        Some(n) => n.saturating_add(1),
+    }
+}
+
+/// Walk blocks from `pos` to the trailer, counting image descriptors; stops quietly at a
+/// truncation or an unknown block, keeping what was seen.
+fn walk_blocks(bytes: &[u8], mut pos: usize) -> Walk {
+    let mut w = Walk {
+        frames: 0,
+        transparent: false,
+        netscape_loops: None,
+        xmp: None,
+    };
+    while let Some(&block) = bytes.get(pos) {
+        match block {
+            0x2C => {
+                let Some(&packed) = bytes.get(pos + 9) else {
+                    break;
+                };
+                pos += 10;
+                if packed & 0x80 != 0 {
+                    pos += 3 << ((packed & 7) + 1);
+                }
+                // LZW minimum code size, then the data sub-blocks.
+                pos += 1;
+                match skip_sub_blocks(bytes, pos) {
+                    Some(next) => pos = next,
+                    None => break,
+                }
+                w.frames += 1;
+            }
+            0x21 => {
+                let Some(&label) = bytes.get(pos + 1) else {
+                    break;
+                };
+                let start = pos + 2;
+                if label == 0xF9 && bytes.get(start) == Some(&4) {
+                    if let Some(&flags) = bytes.get(start + 1) {
+                        w.transparent |= flags & 1 != 0;
+                    }
+                }
+                if label == 0xFF {
+                    read_application(bytes, start, &mut w);
+                }
+                match skip_sub_blocks(bytes, start) {
+                    Some(next) => pos = next,
+                    None => break,
+                }
+            }
+            _ => break,
+        }
+    }
+    w
+}
+
+/// Position after the sub-block chain starting at `pos`, or `None` when truncated.
+fn skip_sub_blocks(bytes: &[u8], mut pos: usize) -> Option<usize> {
+    loop {
+        let len = usize::from(*bytes.get(pos)?);
+        pos += 1;
+        if len == 0 {
+            return Some(pos);
+        }
+        pos += len;
+    }
+}
+
+/// NETSCAPE2.0/ANIMEXTS1.0 loop count and XMP from an application extension.
+fn read_application(bytes: &[u8], start: usize, w: &mut Walk) {
+    let Some(id) = bytes.get(start..start + 12) else {
+        return;
+    };
+    if id[0] != 11 {
+        return;
+    }
+    match &id[1..12] {
+        b"NETSCAPE2.0" | b"ANIMEXTS1.0" => {
+            let sub = start + 12;
+            if bytes.get(sub) == Some(&3) && bytes.get(sub + 1) == Some(&1) {
+                if let Some(n) = le16(bytes, sub + 2) {
+                    w.netscape_loops.get_or_insert(n);
+                }
+            }
+        }
+        b"XMP DataXMP" => {
+            // XMP is stored raw in the sub-blocks (the length bytes are part of the packet),
+            // followed by a 257-byte "magic trailer".
+            let data_start = start + 12;
+            if let Some(end) = skip_sub_blocks(bytes, data_start) {
+                let raw = &bytes[data_start..end];
+                let keep = raw.len().saturating_sub(258);
+                if keep > 0 && w.xmp.is_none() {
+                    w.xmp = Some(raw[..keep].to_vec());
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Decode and composite all frames onto a transparent canvas.
+pub(super) fn decode(bytes: &[u8], header: &mut Header, limits: &Limits) -> Result<Vec<Frame>> {
+    let (cw, ch) = (header.width, header.height);
+    let mut opts = DecodeOptions::new();
+    opts.set_color_output(ColorOutput::RGBA);
+    // A frame may not be larger than the canvas by much; this also stops a tiny canvas that
+    // declares a 65535x65535 frame.
+    let budget = (u64::from(cw) * u64::from(ch) * 4).max(1 << 20);
+    if let Some(b) = NonZeroU64::new(budget) {
+        opts.set_memory_limit(MemoryLimit::Bytes(b));
+    }
+    let mut dec = opts.read_info(bytes).map_err(|e| corrupt(FORMAT, e))?;
+    let mut canvas = RgbaImage::new(cw, ch);
+    let mut frames = Vec::new();
+    loop {
+        let frame = match dec.read_next_frame() {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            // Like browsers, keep the frames decoded before a damaged one.
+            Err(_) if !frames.is_empty() => break,
+            Err(gif::DecodingError::MemoryLimit) => {
+                return Err(ImageError::ResolutionExceed(
+                    "a GIF frame is far larger than its canvas".into(),
+                ))
+            }
+            Err(e) => return Err(corrupt(FORMAT, e)),
+        };
+        if frames.len() as u32 >= limits.max_frames {
+            return Err(ImageError::ResolutionExceed(format!(
+                "more than {} frames",
+                limits.max_frames
+            )));
+        }
+        let saved = (frame.dispose == DisposalMethod::Previous).then(|| canvas.clone());
+        let rect = draw(&mut canvas, frame);
+        frames.push(Frame {
+            image: DynamicImage::ImageRgba8(canvas.clone()),
+            delay_ms: u32::from(frame.delay) * 10,
+        });
+        match frame.dispose {
+            DisposalMethod::Background => clear(&mut canvas, rect),
+            DisposalMethod::Previous => {
+                if let Some(saved) = saved {
+                    canvas = saved;
+                }
+            }
+            DisposalMethod::Keep | DisposalMethod::Any => {}
+        }
+    }
+    Ok(frames)
+}
+
+/// The part of the canvas a frame covers: (x, y, width, height), clipped.
+type Rect = (u32, u32, u32, u32);
+
+/// Draw a frame's opaque pixels onto the canvas; transparent ones let the canvas show.
+fn draw(canvas: &mut RgbaImage, frame: &gif::Frame<'_>) -> Rect {
+    let (cw, ch) = canvas.dimensions();
+    let (left, top) = (u32::from(frame.left), u32::from(frame.top));
+    let (fw, fh) = (u32::from(frame.width), u32::from(frame.height));
+    let x_end = left.saturating_add(fw).min(cw);
+    let y_end = top.saturating_add(fh).min(ch);
+    let buf = &frame.buffer;
+    for y in top..y_end {
+        for x in left..x_end {
+            let i = ((y - top) as usize * fw as usize + (x - left) as usize) * 4;
+            let Some(px) = buf.get(i..i + 4) else {
+                continue;
+            };
+            if px[3] != 0 {
+                canvas.put_pixel(x, y, Rgba([px[0], px[1], px[2], px[3]]));
+            }
+        }
+    }
+    (
+        left.min(cw),
+        top.min(ch),
+        x_end.saturating_sub(left),
+        y_end.saturating_sub(top),
+    )
+}
+
+/// Restore a rectangle to the (transparent) background, as browsers do.
+fn clear(canvas: &mut RgbaImage, (x0, y0, w, h): Rect) {
+    for y in y0..y0 + h {
+        for x in x0..x0 + w {
+            canvas.put_pixel(x, y, Rgba([0, 0, 0, 0]));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loop_counts() {
+        assert_eq!(loop_count(None), 1);
+        assert_eq!(loop_count(Some(0)), 0);
+        assert_eq!(loop_count(Some(2)), 3);
+        assert_eq!(loop_count(Some(u16::MAX)), u16::MAX);
+    }
+}

@@ -1,0 +1,5 @@
+//! imageMogr2 operations, one file per operation.
+
+pub mod cgif;
+pub mod orient;
+pub mod strip;

@@ -1,0 +1,235 @@
+//! Animated GIF and WebP output, and `cgif` frame reduction.
+
+mod encode_support;
+
+use encode_support::*;
+use image::{DynamicImage, Rgba, RgbaImage};
+use mogr_image::ops::cgif;
+use mogr_image::{ImageFormat, OutputFormat};
+
+const DELAYS: [u32; 7] = [100, 40, 250, 70, 70, 500, 30];
+
+/// 7 frames, varied delays, loop 3.
+fn squares() -> mogr_image::Image {
+    let frames = DELAYS
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| (DynamicImage::ImageRgba8(moving_square(64, 40, i as u32)), d))
+        .collect();
+    image(frames, 3, source(ImageFormat::Gif, true, true))
+}
+
+/// A true-colour animation (photo content sliding), as after a WebP or JPEG source.
+fn photo_frames(n: u32) -> mogr_image::Image {
+    let base = photo_like(160, 100);
+    let frames = (0..n)
+        .map(|i| {
+            let f = RgbaImage::from_fn(120, 80, |x, y| {
+                let p = base.get_pixel(x + i * 4, y + i * 2).0;
+                Rgba([p[0], p[1], p[2], 255])
+            });
+            (DynamicImage::ImageRgba8(f), 80)
+        })
+        .collect();
+    image(frames, 0, source(ImageFormat::Webp, false, false))
+}
+
+#[test]
+fn gif_keeps_frames_delays_loop_count_and_exact_colours() {
+    let img = squares();
+    let bytes = encode(&img, settings(OutputFormat::Gif, 85)).unwrap();
+    assert_eq!(&bytes[..6], b"GIF89a");
+    assert_eq!(gif_loop_count(&bytes), Some(3));
+    let frames = decode_gif(&bytes);
+    assert_eq!(frames.len(), DELAYS.len());
+    for (i, (f, d)) in frames.iter().enumerate() {
+        assert_eq!(*d, DELAYS[i], "delay of frame {i}");
+        // Few colours per frame: exact palettes, and the change-only frames composite back.
+        assert_eq!(
+            diff(f, &moving_square(64, 40, i as u32)),
+            (0, 0),
+            "frame {i}"
+        );
+    }
+}
+
+#[test]
+fn gif_animation_loops_forever_when_loop_count_is_zero() {
+    let mut img = squares();
+    img.loop_count = 0;
+    let bytes = encode(&img, settings(OutputFormat::Gif, 85)).unwrap();
+    assert_eq!(gif_loop_count(&bytes), Some(0));
+}
+
+#[test]
+fn gif_of_true_colour_frames_is_quantised_per_frame() {
+    let img = photo_frames(5);
+    let bytes = encode(&img, settings(OutputFormat::Gif, 85)).unwrap();
+    let frames = decode_gif(&bytes);
+    assert_eq!(frames.len(), 5);
+    for (i, (f, d)) in frames.iter().enumerate() {
+        assert_eq!(*d, 80);
+        let src = DynamicImage::ImageRgba8(img.frames[i].image.to_rgba8()).to_rgb8();
+        let p = psnr(&src, &DynamicImage::ImageRgba8(f.clone()).to_rgb8());
+        assert!(p > 30.0, "frame {i} PSNR {p:.1}");
+    }
+}
+
+#[test]
+fn gif_transparency_survives() {
+    let frames = (0..4)
+        .map(|i| {
+            let mut f = moving_square(32, 32, i);
+            for x in 0..32 {
+                f.put_pixel(x, 0, Rgba([0, 0, 0, 0]));
+            }
+            (DynamicImage::ImageRgba8(f), 50)
+        })
+        .collect();
+    let img = image(frames, 0, source(ImageFormat::Gif, true, true));
+    let bytes = encode(&img, settings(OutputFormat::Gif, 85)).unwrap();
+    let out = decode_gif(&bytes);
+    assert_eq!(out.len(), 4);
+    for (f, _) in &out {
+        assert_eq!(f.get_pixel(5, 0).0[3], 0);
+        assert_eq!(f.get_pixel(5, 5).0[3], 255);
+    }
+}
+
+#[test]
+fn still_gif_has_no_loop_extension() {
+    let img = still(
+        DynamicImage::ImageRgba8(gradient_rgba(20, 20)),
+        source(ImageFormat::Png, true, false),
+    );
+    let bytes = encode(&img, settings(OutputFormat::Gif, 85)).unwrap();
+    assert_eq!(gif_loop_count(&bytes), None);
+    assert_eq!(decode_gif(&bytes).len(), 1);
+}
+
+#[test]
+fn webp_animation_keeps_frames_delays_and_loop_count() {
+    let img = squares();
+    let bytes = encode(&img, settings(OutputFormat::Webp, 85)).unwrap();
+    let chunks = riff_chunks(&bytes);
+    let anim = chunks.iter().find(|c| &c.0 == b"ANIM").expect("ANIM chunk");
+    assert_eq!(u16::from_le_bytes([anim.1[4], anim.1[5]]), 3, "loop count");
+    let frames = decode_webp_anim(&bytes);
+    assert_eq!(frames.len(), DELAYS.len());
+    for (i, (f, d)) in frames.iter().enumerate() {
+        assert_eq!(*d, DELAYS[i], "delay of frame {i}");
+        // GIF source: lossless WebP. image-webp's alpha blending of sub-frames rounds by one
+        // level; libwebp's own decoder composites the frames exactly.
+        let (_, worst) = diff(f, &moving_square(64, 40, i as u32));
+        assert!(worst <= 1, "frame {i} off by {worst}");
+    }
+    for (i, f) in decode_webp_anim_libwebp(&bytes).iter().enumerate() {
+        assert_eq!(
+            diff(f, &moving_square(64, 40, i as u32)),
+            (0, 0),
+            "frame {i}"
+        );
+    }
+}
+
+#[test]
+fn lossy_webp_animation_is_close_to_its_source() {
+    let mut img = photo_frames(6);
+    img.loop_count = 2;
+    let bytes = encode(&img, settings(OutputFormat::Webp, 80)).unwrap();
+    let frames = decode_webp_anim(&bytes);
+    assert_eq!(frames.len(), 6);
+    let total: u32 = frames.iter().map(|f| f.1).sum();
+    assert_eq!(total, 6 * 80);
+    let first = DynamicImage::ImageRgba8(frames[0].0.clone()).to_rgb8();
+    let src = img.frames[0].image.to_rgb8();
+    assert!(psnr(&src, &first) > 28.0);
+}
+
+#[test]
+fn animation_to_jpeg_uses_the_first_frame() {
+    let img = squares();
+    let bytes = encode(&img, settings(OutputFormat::Jpeg, 95)).unwrap();
+    let back = image::load_from_memory(&bytes).unwrap().to_rgb8();
+    let src = DynamicImage::ImageRgba8(moving_square(64, 40, 0)).to_rgb8();
+    assert!(psnr(&src, &back) > 30.0);
+}
+
+/// 42 frames with uneven delays, as in the corpus clip.
+fn forty_two() -> mogr_image::Image {
+    let frames = (0..42u32)
+        .map(|i| {
+            (
+                DynamicImage::ImageRgba8(moving_square(64, 40, i % 12)),
+                if i % 3 == 0 { 120 } else { 60 },
+            )
+        })
+        .collect();
+    image(frames, 0, source(ImageFormat::Gif, true, true))
+}
+
+#[test]
+fn cgif_n_spreads_frames_and_keeps_the_duration() {
+    let mut img = forty_two();
+    let total: u32 = img.frames.iter().map(|f| f.delay_ms).sum();
+    cgif::apply(&mut img, 20);
+    assert_eq!(img.frames.len(), 20);
+    assert_eq!(img.frames.iter().map(|f| f.delay_ms).sum::<u32>(), total);
+    assert!(img.frames.iter().all(|f| f.delay_ms > 0));
+
+    // Through GIF's 10 ms units the duration stays within one unit.
+    let mut s = settings(OutputFormat::Gif, 85);
+    s.cgif = Some(20);
+    let bytes = encode(&img, s).unwrap();
+    let out = decode_gif(&bytes);
+    assert_eq!(out.len(), 20);
+    let written: u32 = out.iter().map(|f| f.1).sum();
+    assert!(written.abs_diff(total) <= 10, "{written} vs {total}");
+}
+
+#[test]
+fn cgif_one_keeps_the_first_thirty_frames() {
+    let mut img = forty_two();
+    let first_delays: Vec<u32> = img.frames.iter().take(30).map(|f| f.delay_ms).collect();
+    cgif::apply(&mut img, 1);
+    assert_eq!(img.frames.len(), 30);
+    let delays: Vec<u32> = img.frames.iter().map(|f| f.delay_ms).collect();
+    assert_eq!(delays, first_delays);
+}
+
+#[test]
+fn cgif_leaves_short_animations_and_stills_alone() {
+    let mut img = squares();
+    cgif::apply(&mut img, 10);
+    assert_eq!(img.frames.len(), DELAYS.len());
+    let mut one = still(
+        DynamicImage::ImageRgba8(gradient_rgba(8, 8)),
+        source(ImageFormat::Png, true, false),
+    );
+    cgif::apply(&mut one, 1);
+    assert_eq!(one.frames.len(), 1);
+}
+
+#[test]
+fn cgif_output_shares_one_small_palette() {
+    let img = photo_frames(8);
+    let plain = encode(&img, settings(OutputFormat::Gif, 85)).unwrap();
+    let mut s = settings(OutputFormat::Gif, 85);
+    s.cgif = Some(8);
+    let reduced = encode(&img, s).unwrap();
+    // Global colour table flag set, table of 128 entries (size field 6 => 2^(6+1)).
+    let flags = reduced[10];
+    assert_eq!(flags & 0x80, 0x80, "global table");
+    assert_eq!(1usize << ((flags & 0x07) + 1), 128);
+    assert!(
+        reduced.len() < plain.len(),
+        "{} vs {}",
+        reduced.len(),
+        plain.len()
+    );
+    let out = decode_gif(&reduced);
+    assert_eq!(out.len(), 8);
+    let src = img.frames[3].image.to_rgb8();
+    let p = psnr(&src, &DynamicImage::ImageRgba8(out[3].0.clone()).to_rgb8());
+    assert!(p > 26.0, "PSNR {p:.1}");
+}
