@@ -1,8 +1,8 @@
 //! HEIF/HEIC (x265) and AVIF (libaom) output through libheif: still images only.
 
 use libheif_rs::{
-    color_profile_types, Channel, ColorProfileRaw, ColorSpace, CompressionFormat,
-    EncoderParameterValue, EncoderQuality, HeifContext, Image as HeifImage, LibHeif, RgbChroma,
+    Channel, ColorSpace, CompressionFormat, EncoderParameterValue, EncoderQuality, HeifContext,
+    Image as HeifImage, LibHeif, RgbChroma,
 };
 
 use super::exif::with_orientation;
@@ -94,7 +94,10 @@ pub fn encode(
     let frame = super::first_frame(img)?;
     let (w, h) = (frame.width(), frame.height());
     let alpha = alpha_used(frame);
-    let (samples, channels) = interleaved8(frame, alpha);
+    let (mut samples, channels) = interleaved8(frame, alpha);
+    if let Some(icc) = img.metadata.icc.as_deref().filter(|p| !p.is_empty()) {
+        to_srgb(&mut samples, icc, alpha);
+    }
     let chroma = if alpha {
         RgbChroma::Rgba
     } else {
@@ -121,15 +124,6 @@ pub fn encode(
             dst.copy_from_slice(src);
         }
     }
-    if let Some(icc) = img.metadata.icc.as_ref().filter(|p| !p.is_empty()) {
-        image
-            .set_color_profile_raw(&ColorProfileRaw::new(
-                color_profile_types::PROF,
-                icc.clone(),
-            ))
-            .map_err(|e| err(e.to_string()))?;
-    }
-
     let lib = LibHeif::new();
     let format = match codec {
         Codec::Hevc => CompressionFormat::Hevc,
@@ -188,5 +182,30 @@ mod tests {
             let qs: Vec<u8> = (1..=100).map(|q| native_quality(codec, q)).collect();
             assert!(qs.windows(2).all(|w| w[0] <= w[1]));
         }
+    }
+}
+
+/// Convert pixels from the source's ICC profile to sRGB in place.
+///
+/// libheif-rs 0.20 hands libheif the profile type without a NUL terminator, which libheif 1.15
+/// rejects ("Invalid color_profile_type"), so the profile cannot be embedded; converting keeps
+/// the colours right in every viewer, which assumes sRGB for an untagged image. An unusable
+/// profile leaves the pixels as they are rather than failing the encode.
+fn to_srgb(samples: &mut [u8], icc: &[u8], alpha: bool) {
+    use lcms2::{Intent, PixelFormat, Profile, Transform};
+    let Ok(source) = Profile::new_icc(icc) else {
+        return;
+    };
+    if source.color_space() != lcms2::ColorSpaceSignature::RgbData {
+        return;
+    }
+    let format = if alpha {
+        PixelFormat::RGBA_8
+    } else {
+        PixelFormat::RGB_8
+    };
+    let srgb = Profile::new_srgb();
+    if let Ok(t) = Transform::<u8, u8>::new(&source, format, &srgb, format, Intent::Perceptual) {
+        t.transform_in_place(samples);
     }
 }

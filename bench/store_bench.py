@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Object store benchmark (issue 2): GET and PUT of 1 MiB objects, mogr vs nginx, one run.
+
+Both servers run on loopback at the same time and serve the same 100 random 1 MiB files;
+wrk drives each in turn (16 connections, 2 threads by default) with requests spread at random
+over the 100 keys. nginx serves GET from disk (sendfile) and takes PUT through its dav module.
+Reported: requests/s, MB/s, p50/p99 latency, server CPU per request, server peak RSS, and the
+ratios mogr/nginx.
+
+    python3 bench/store_bench.py                  # needs target/release/mogr
+    python3 bench/store_bench.py --peers-only     # nginx only (checks the harness)
+    python3 bench/store_bench.py --duration 20 --rounds 3 --connections 16
+
+Writes bench/results/store-<date>.md. Standard library only; see bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib as bl  # noqa: E402
+
+OBJECT_SIZE = 1 << 20
+NGINX_CONF = """\
+worker_processes {workers};
+daemon off;
+{user}
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    client_max_body_size 8m;
+    client_body_buffer_size 2m;
+    client_body_temp_path {work}/nginx-body;
+    default_type application/octet-stream;
+    server {{
+        listen 127.0.0.1:{port};
+        root {www};
+        location /put/ {{
+            dav_methods PUT;
+            create_full_put_path on;
+            dav_access user:rw;
+        }}
+    }}
+}}
+"""
+
+
+@dataclass
+class Row:
+    """One server's measurement of one operation (medians over rounds)."""
+
+    server: str
+    op: str
+    rps: float
+    mbps: float
+    p50: float
+    p99: float
+    cpu_ms_per_req: float
+    errors: int
+
+
+class Nginx:
+    """A throw-away nginx with a temp conf: root = the object folder, PUT under /put/."""
+
+    def __init__(self, work: Path, www: Path, workers: str):
+        self.port = bl.free_port()
+        (work / "nginx-body").mkdir(exist_ok=True)
+        conf = work / "nginx.conf"
+        user = "user root;" if os.geteuid() == 0 else ""
+        conf.write_text(NGINX_CONF.format(
+            workers=workers, user=user, work=work, port=self.port, www=www))
+        self.proc = bl.start_server(["nginx", "-p", str(work), "-c", str(conf)], work / "nginx.log")
+        bl.wait_port(self.port, self.proc)
+
+    def target(self, method: str, key: str) -> str:
+        """GET reads the served files; PUT writes under /put/."""
+        return f"/put/{key}" if method == "PUT" else f"/{key}"
+
+
+def make_objects(www: Path, count: int) -> list[str]:
+    """count random (incompressible) 1 MiB files; returns their keys."""
+    www.mkdir(parents=True, exist_ok=True)
+    (www / "put").mkdir(exist_ok=True)
+    keys = []
+    for i in range(count):
+        key = f"obj-{i:03d}.bin"
+        (www / key).write_bytes(os.urandom(OBJECT_SIZE))
+        keys.append(key)
+    return keys
+
+
+def check(port: int, method: str, target: str, body: bytes, who: str) -> None:
+    """One request must succeed before wrk hammers the same URL shape."""
+    r = bl.http_request(port, method, target, body=body)
+    ok = r.status in ((200,) if method == "GET" else (200, 201, 204))
+    if not ok or (method == "GET" and len(r.body) != OBJECT_SIZE):
+        bl.die(f"{who} {method} {target[:80]} -> {r.status}, {len(r.body)} bytes: {r.body[:200]!r}")
+
+
+def measure(name, server, op, targets, args, work, body_file) -> Row:
+    """wrk rounds against one server and operation; server CPU and requests counted across all."""
+    lua = bl.wrk_paths_lua(op, targets, body_file if op == "PUT" else None)
+    results, cpu = [], 0.0
+    for _ in range(args.rounds):
+        cpu0 = bl.tree_cpu_seconds(server.proc.pid)
+        res = bl.run_wrk(f"http://127.0.0.1:{server.port}", lua, work / f"{name}-{op}.lua",
+                         args.connections, args.threads, args.duration)
+        cpu += bl.tree_cpu_seconds(server.proc.pid) - cpu0
+        results.append(res)
+    requests = sum(r.ok for r in results)
+    per_round_mb = [
+        (r.bytes_read if op == "GET" else r.requests * OBJECT_SIZE) / r.seconds / 1e6 for r in results
+    ]
+    return Row(
+        server=name, op=op, rps=bl.median([r.rps for r in results]), mbps=bl.median(per_round_mb),
+        p50=bl.median([r.p50_ms for r in results]), p99=bl.median([r.p99_ms for r in results]),
+        cpu_ms_per_req=cpu * 1000 / requests if requests else float("nan"),
+        errors=sum(r.errors for r in results),
+    )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--connections", type=int, default=16, help="concurrent clients (default 16)")
+    p.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    p.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
+    p.add_argument("--rounds", type=int, default=2, help="wrk runs per server and op; medians (default 2)")
+    p.add_argument("--objects", type=int, default=100, help="number of 1 MiB objects (default 100)")
+    p.add_argument("--nginx-workers", default="auto", help="nginx worker_processes (default auto)")
+    p.add_argument("--mogr", help="mogr binary (default target/release/mogr, or $MOGR_BIN)")
+    p.add_argument("--peers-only", action="store_true", help="nginx only")
+    args = p.parse_args()
+
+    bl.ensure_packages({"wrk": "wrk", "nginx": "nginx-light"})
+    mogr_bin = None if args.peers_only else bl.mogr_binary(args.mogr)
+    rows: list[Row] = []
+    hwm: dict[str, float] = {}
+    access = "–"
+    with tempfile.TemporaryDirectory(prefix="mogr-store-") as tmp:
+        work = Path(tmp)
+        www = work / "www"
+        bl.log(f"writing {args.objects} x 1 MiB objects")
+        keys = make_objects(www, args.objects)
+        body_file = work / "put-body.bin"
+        body_file.write_bytes(os.urandom(OBJECT_SIZE))
+        body = body_file.read_bytes()
+        servers = []
+        nginx = mogr = None
+        try:
+            nginx = Nginx(work, www, args.nginx_workers)
+            check(nginx.port, "GET", nginx.target("GET", keys[0]), b"", "nginx")
+            check(nginx.port, "PUT", nginx.target("PUT", keys[0]), body, "nginx")
+            servers.append(("nginx", nginx))
+            if mogr_bin:
+                mogr = bl.MogrServer(mogr_bin, work)
+                mogr.create_bucket("public-read-write")
+                bl.log(f"uploading {len(keys)} objects to mogr")
+                for key in keys:
+                    mogr.put(key, (www / key).read_bytes())
+                access = mogr.choose_access(mogr.path(keys[0]), mogr.path("put/" + keys[0]))
+                bl.log(f"mogr access: {access}")
+                check(mogr.port, "GET", mogr.target("GET", keys[0]), b"", "mogr")
+                check(mogr.port, "PUT", mogr.target("PUT", "put/" + keys[0]), body, "mogr")
+                servers.insert(0, ("mogr", mogr))
+            for op in ("GET", "PUT"):
+                for name, server in servers:
+                    bl.reset_hwm(server.proc.pid)
+                    prefix = "put/" if (op == "PUT" and name == "mogr") else ""
+                    targets = [server.target(op, prefix + k) for k in keys]
+                    bl.log(f"{name} {op}: {args.rounds} x {args.duration} s, -c{args.connections}")
+                    rows.append(measure(name, server, op, targets, args, work, body_file))
+                    hwm[f"{name} {op}"] = bl.tree_hwm_mb(server.proc.pid)
+        finally:
+            bl.stop(mogr.proc if mogr else None)
+            bl.stop(nginx.proc if nginx else None)
+
+    text = report(rows, hwm, args, access)
+    print(text)
+    bl.log(f"written {bl.write_report('store', text)}")
+
+
+def report(rows: list[Row], hwm: dict[str, float], args, access: str) -> str:
+    """Markdown: per server, then ratios mogr/nginx."""
+    header = (
+        "# Object store benchmark: mogr vs nginx, 1 MiB objects\n\n"
+        f"{bl.machine_note()}. wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
+        f"{args.rounds} round(s) per cell (medians), keys spread at random over {args.objects} "
+        f"objects; wrk shares the machine's cores with the server. mogr access: {access}. "
+        "nginx: GET via sendfile, PUT via the dav module (temp file + rename). Peak RSS: VmHWM "
+        "reset before each cell (nginx: master + workers summed).\n"
+    )
+    table = bl.markdown_table(
+        ["op", "server", "req/s", "MB/s", "p50 ms", "p99 ms", "server CPU ms/req",
+         "peak RSS MiB", "errors"],
+        [[r.op, r.server, f"{r.rps:.0f}", f"{r.mbps:.0f}", f"{r.p50:.2f}", f"{r.p99:.2f}",
+          f"{r.cpu_ms_per_req:.2f}", f"{hwm.get(f'{r.server} {r.op}', 0):.1f}", str(r.errors)]
+         for r in rows],
+    )
+    parts = [header, table]
+    by = {(r.server, r.op): r for r in rows}
+    ratio_rows = []
+    for op in ("GET", "PUT"):
+        m, n = by.get(("mogr", op)), by.get(("nginx", op))
+        if m and n:
+            ratio_rows.append([
+                op, bl.ratio(m.rps, n.rps), bl.ratio(m.mbps, n.mbps), bl.ratio(m.p50, n.p50),
+                bl.ratio(m.p99, n.p99), bl.ratio(m.cpu_ms_per_req, n.cpu_ms_per_req),
+                bl.ratio(hwm.get(f"mogr {op}"), hwm.get(f"nginx {op}")),
+            ])
+    if ratio_rows:
+        parts += ["\n## Ratios mogr/nginx (throughput: above 1.00x is better; latency, CPU, RSS: below)\n",
+                  bl.markdown_table(["op", "req/s", "MB/s", "p50", "p99", "CPU/req", "peak RSS"],
+                                    ratio_rows)]
+    return "\n".join(parts) + "\n"
+
+
+if __name__ == "__main__":
+    t0 = time.monotonic()
+    main()
+    bl.log(f"done in {time.monotonic() - t0:.0f} s")
