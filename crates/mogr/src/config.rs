@@ -82,6 +82,8 @@ pub struct FileConfig {
     vhost_suffix: Option<String>,
     default_bucket: Option<String>,
     max_object_size: Option<u64>,
+    image_workers: Option<usize>,
+    image_queue: Option<usize>,
     #[serde(default)]
     credentials: Vec<CredentialFile>,
     #[serde(default)]
@@ -149,6 +151,12 @@ pub fn serve(args: ServeArgs) -> Result<(), CliError> {
     cfg.default_bucket = file.default_bucket.clone();
     if let Some(m) = file.max_object_size {
         cfg.max_object_size = m;
+    }
+    if let Some(w) = file.image_workers {
+        cfg.image_workers = w.max(1);
+    }
+    if let Some(q) = file.image_queue {
+        cfg.image_queue = q;
     }
     cfg.engine = engine_config(&file);
     std::fs::create_dir_all(&cfg.data_dir).map_err(|e| CliError::io(&cfg.data_dir, e))?;
