@@ -95,17 +95,18 @@ fn is_animated_format(format: OutputFormat) -> bool {
     matches!(format, OutputFormat::Gif | OutputFormat::Webp)
 }
 
-/// Formats whose encoders use the quality setting.
-fn is_lossy_format(format: OutputFormat) -> bool {
-    matches!(
-        format,
+/// Whether the encoder codes `img` lossily at the resolved quality (the WebP encoder stays
+/// lossless for lossless sources).
+fn uses_quality(format: OutputFormat, img: &Image) -> bool {
+    match format {
         OutputFormat::Jpeg
-            | OutputFormat::Yjpeg
-            | OutputFormat::Webp
-            | OutputFormat::Heif
-            | OutputFormat::Heic
-            | OutputFormat::Avif
-    )
+        | OutputFormat::Yjpeg
+        | OutputFormat::Heif
+        | OutputFormat::Heic
+        | OutputFormat::Avif => true,
+        OutputFormat::Webp => !img.source.lossless,
+        OutputFormat::Png | OutputFormat::Bmp | OutputFormat::Gif | OutputFormat::Tpg => false,
+    }
 }
 
 impl Engine {
@@ -188,7 +189,7 @@ impl Engine {
             width: img.width,
             height: img.height,
             frame_count: img.frames.len() as u32,
-            quality: is_lossy_format(format).then_some(settings.quality),
+            quality: uses_quality(format, &img).then_some(settings.quality),
         })
     }
 }

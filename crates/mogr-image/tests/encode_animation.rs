@@ -39,7 +39,8 @@ fn gif_keeps_frames_delays_loop_count_and_exact_colours() {
     let img = squares();
     let bytes = encode(&img, settings(OutputFormat::Gif, 85)).unwrap();
     assert_eq!(&bytes[..6], b"GIF89a");
-    assert_eq!(gif_loop_count(&bytes), Some(3));
+    // Three plays are the first play plus two NETSCAPE repeats.
+    assert_eq!(gif_loop_count(&bytes), Some(2));
     let frames = decode_gif(&bytes);
     assert_eq!(frames.len(), DELAYS.len());
     for (i, (f, d)) in frames.iter().enumerate() {
@@ -232,4 +233,26 @@ fn cgif_output_shares_one_small_palette() {
     let src = img.frames[3].image.to_rgb8();
     let p = psnr(&src, &DynamicImage::ImageRgba8(out[3].0.clone()).to_rgb8());
     assert!(p > 26.0, "PSNR {p:.1}");
+}
+
+#[test]
+fn loop_count_survives_a_round_trip_through_decode() {
+    for plays in [0u16, 1, 2, 5] {
+        for format in [OutputFormat::Gif, OutputFormat::Webp] {
+            let mut img = squares();
+            img.loop_count = plays;
+            let bytes = encode(&img, settings(format, 85)).unwrap();
+            let back = mogr_image::decode::decode(&bytes, &mogr_image::Limits::default()).unwrap();
+            assert_eq!(back.loop_count, plays, "{format:?} with {plays} plays");
+            assert_eq!(back.frames.len(), img.frames.len());
+        }
+    }
+}
+
+#[test]
+fn single_play_gif_has_no_loop_extension() {
+    let mut img = squares();
+    img.loop_count = 1;
+    let bytes = encode(&img, settings(OutputFormat::Gif, 85)).unwrap();
+    assert_eq!(gif_loop_count(&bytes), None);
 }

@@ -123,6 +123,12 @@ fn format_conversions_report_format_and_mime() {
             .process_rule(&src, rule)
             .unwrap_or_else(|e| panic!("{rule}: {e}"));
         assert_eq!((out.format, out.mime), (format, mime), "{rule}");
+        let lossy = !matches!(format, "png" | "gif" | "bmp");
+        assert_eq!(
+            out.quality.is_some(),
+            lossy,
+            "{rule}: quality reported for lossy output"
+        );
         let img = decode(&out.bytes, &Limits::default()).unwrap_or_else(|e| panic!("{rule}: {e}"));
         assert_eq!(img.source.format, decoded, "{rule}");
         assert_eq!((img.width, img.height), (24, 16), "{rule}");

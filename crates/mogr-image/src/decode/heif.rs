@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::model::{Frame, ImageFormat};
 use crate::ops::orient::set_exif_orientation;
 
-/// Metadata blocks bigger than the file cannot be real; never ask libheif to allocate them.
+/// Most metadata blocks of one type looked at (real files have one or two).
 const MAX_METADATA_BLOCKS: usize = 16;
 
 /// One libheif initialisation for the process (init/deinit are reference counted, but
@@ -62,7 +62,8 @@ pub(super) fn read_header(bytes: &[u8], format: ImageFormat) -> Result<Header> {
     Ok(h)
 }
 
-/// Metadata blocks of one type, skipping any claiming to be larger than the file.
+/// Metadata blocks of one type; a block claiming to be larger than the file cannot be real,
+/// so libheif is never asked to allocate it.
 fn metadata_blocks(handle: &ImageHandle, kind: &[u8; 4], file_len: usize) -> Vec<Vec<u8>> {
     let mut ids: Vec<ItemId> = vec![0; MAX_METADATA_BLOCKS];
     let n = handle.metadata_block_ids(&mut ids, kind);

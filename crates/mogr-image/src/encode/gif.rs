@@ -50,10 +50,12 @@ pub fn encode(img: &Image, settings: &EncodeSettings) -> Result<Vec<u8>> {
     {
         let global_table = global.as_ref().map(|p| p.concat()).unwrap_or_default();
         let mut enc = Encoder::new(&mut out, w, h, &global_table).map_err(gif_error)?;
-        if animated {
+        // `loop_count` counts plays; NETSCAPE counts repeats after the first play, and a GIF
+        // without the extension plays once.
+        if animated && img.loop_count != 1 {
             let repeat = match img.loop_count {
                 0 => Repeat::Infinite,
-                n => Repeat::Finite(n),
+                n => Repeat::Finite(n - 1),
             };
             enc.set_repeat(repeat).map_err(gif_error)?;
         }

@@ -169,22 +169,6 @@ pub fn encode(
     ctx.write_to_bytes().map_err(|e| err(e.to_string()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quality_map_hits_its_points_and_is_monotonic() {
-        assert_eq!(native_quality(Codec::Hevc, 85), 50);
-        assert_eq!(native_quality(Codec::Av1, 100), 98);
-        assert_eq!(native_quality(Codec::Av1, 85), 72);
-        for codec in [Codec::Hevc, Codec::Av1] {
-            let qs: Vec<u8> = (1..=100).map(|q| native_quality(codec, q)).collect();
-            assert!(qs.windows(2).all(|w| w[0] <= w[1]));
-        }
-    }
-}
-
 /// Convert pixels from the source's ICC profile to sRGB in place.
 ///
 /// libheif-rs 0.20 hands libheif the profile type without a NUL terminator, which libheif 1.15
@@ -207,5 +191,21 @@ fn to_srgb(samples: &mut [u8], icc: &[u8], alpha: bool) {
     let srgb = Profile::new_srgb();
     if let Ok(t) = Transform::<u8, u8>::new(&source, format, &srgb, format, Intent::Perceptual) {
         t.transform_in_place(samples);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quality_map_hits_its_points_and_is_monotonic() {
+        assert_eq!(native_quality(Codec::Hevc, 85), 50);
+        assert_eq!(native_quality(Codec::Av1, 100), 98);
+        assert_eq!(native_quality(Codec::Av1, 85), 72);
+        for codec in [Codec::Hevc, Codec::Av1] {
+            let qs: Vec<u8> = (1..=100).map(|q| native_quality(codec, q)).collect();
+            assert!(qs.windows(2).all(|w| w[0] <= w[1]));
+        }
     }
 }

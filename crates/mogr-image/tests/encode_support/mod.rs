@@ -93,7 +93,7 @@ pub fn gradient_rgba(w: u32, h: u32) -> RgbaImage {
 /// An animation frame: a coloured square moving over a flat background, `k` colours.
 pub fn moving_square(w: u32, h: u32, step: u32) -> RgbaImage {
     RgbaImage::from_fn(w, h, |x, y| {
-        let inside = x >= step * 4 && x < step * 4 + 12 && y >= 10 && y < 22;
+        let inside = (step * 4..step * 4 + 12).contains(&x) && (10..22).contains(&y);
         if inside {
             Rgba([220, 30, (step * 20) as u8, 255])
         } else {
