@@ -11,7 +11,7 @@
 # Usage: scripts/test.sh [--sdk-only] [--no-lint] [-- PYTEST_ARGS...]
 #   --sdk-only   skip lint and cargo test (iterate on the SDK suite)
 #   --no-lint    skip cargo fmt and cargo clippy
-# Environment: MOGR_CI_TESTS=1 also runs tests/sdk/test_ci.py (image processing).
+# Environment: MOGR_CI_TESTS=0 skips tests/sdk/test_ci.py (image processing; runs by default).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
@@ -155,7 +155,7 @@ if ((built)) && [[ -x "$MOGR_BIN" ]]; then
         failed_steps+=("python venv")
     elif step "start mogr serve" && start_server; then
         step "SDK tests (tests/sdk)"
-        export MOGR_CI_TESTS=${MOGR_CI_TESTS:-0} PYTHONDONTWRITEBYTECODE=1
+        export MOGR_CI_TESTS=${MOGR_CI_TESTS:-1} PYTHONDONTWRITEBYTECODE=1
         .venv/bin/python -m pytest tests/sdk -q -rfEs --tb=short -p no:cacheprovider \
             --junitxml="$WORK/pytest.xml" "${pytest_args[@]}"
         rc=$?
