@@ -236,6 +236,36 @@ fn guard<T>(format: ImageFormat, f: impl FnOnce() -> Result<T>) -> Result<T> {
 }
 
 /// A 1-frame still.
+/// Collect an `image` crate animation into composited frames, refusing more than the frame limit.
+fn collect_frames(
+    frames: image::Frames<'_>,
+    format: ImageFormat,
+    limits: &Limits,
+) -> Result<Vec<Frame>> {
+    let mut out = Vec::new();
+    for frame in frames {
+        match frame {
+            Ok(f) => {
+                let (num, den) = f.delay().numer_denom_ms();
+                out.push(Frame {
+                    delay_ms: num.checked_div(den).unwrap_or(0),
+                    image: image::DynamicImage::ImageRgba8(f.into_buffer()),
+                });
+            }
+            // Like browsers, keep the frames decoded before a damaged one.
+            Err(_) if !out.is_empty() => break,
+            Err(e) => return Err(from_image_error(format, e)),
+        }
+        if out.len() as u32 > limits.max_frames {
+            return Err(ImageError::ResolutionExceed(format!(
+                "more than {} frames",
+                limits.max_frames
+            )));
+        }
+    }
+    Ok(out)
+}
+
 fn still(image: image::DynamicImage) -> Vec<Frame> {
     vec![Frame { image, delay_ms: 0 }]
 }

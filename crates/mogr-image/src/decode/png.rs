@@ -6,7 +6,9 @@ use std::io::Cursor;
 use image::codecs::png::PngDecoder;
 use image::{AnimationDecoder, DynamicImage, ImageDecoder};
 
-use super::{corrupt, from_image_error, image_limits, still, strip_exif_prefix, Header};
+use super::{
+    collect_frames, corrupt, from_image_error, image_limits, still, strip_exif_prefix, Header,
+};
 use crate::error::{ImageError, Result};
 use crate::limits::Limits;
 use crate::model::{Frame, ImageFormat};
@@ -92,26 +94,5 @@ pub(super) fn decode(bytes: &[u8], header: &mut Header, limits: &Limits) -> Resu
         return Ok(still(image));
     }
     let apng = dec.apng().map_err(|e| from_image_error(FORMAT, e))?;
-    let mut frames = Vec::new();
-    for frame in apng.into_frames() {
-        match frame {
-            Ok(f) => {
-                let (num, den) = f.delay().numer_denom_ms();
-                frames.push(Frame {
-                    delay_ms: num.checked_div(den).unwrap_or(0),
-                    image: DynamicImage::ImageRgba8(f.into_buffer()),
-                });
-            }
-            // Like browsers, keep the frames decoded before a damaged one.
-            Err(_) if !frames.is_empty() => break,
-            Err(e) => return Err(from_image_error(FORMAT, e)),
-        }
-        if frames.len() as u32 > limits.max_frames {
-            return Err(ImageError::ResolutionExceed(format!(
-                "more than {} frames",
-                limits.max_frames
-            )));
-        }
-    }
-    Ok(frames)
+    collect_frames(apng.into_frames(), FORMAT, limits)
 }

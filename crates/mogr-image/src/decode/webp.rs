@@ -7,8 +7,10 @@ use image::codecs::webp::WebPDecoder;
 use image::{AnimationDecoder, DynamicImage, ImageDecoder, RgbImage, RgbaImage};
 
 use super::bytes::{le16, le24, le32, slice};
-use super::{corrupt, from_image_error, image_limits, still, strip_exif_prefix, Header};
-use crate::error::{ImageError, Result};
+use super::{
+    collect_frames, corrupt, from_image_error, image_limits, still, strip_exif_prefix, Header,
+};
+use crate::error::Result;
 use crate::limits::Limits;
 use crate::model::{Frame, ImageFormat};
 
@@ -234,28 +236,7 @@ fn decode_animation(bytes: &[u8], header: &Header, limits: &Limits) -> Result<Ve
     let mut dec = WebPDecoder::new(Cursor::new(bytes)).map_err(|e| from_image_error(FORMAT, e))?;
     dec.set_limits(image_limits(header, limits))
         .map_err(|e| from_image_error(FORMAT, e))?;
-    let mut frames = Vec::new();
-    for frame in dec.into_frames() {
-        match frame {
-            Ok(f) => {
-                let (num, den) = f.delay().numer_denom_ms();
-                frames.push(Frame {
-                    delay_ms: num.checked_div(den).unwrap_or(0),
-                    image: DynamicImage::ImageRgba8(f.into_buffer()),
-                });
-            }
-            // Like browsers, keep the frames decoded before a damaged one.
-            Err(_) if !frames.is_empty() => break,
-            Err(e) => return Err(from_image_error(FORMAT, e)),
-        }
-        if frames.len() as u32 > limits.max_frames {
-            return Err(ImageError::ResolutionExceed(format!(
-                "more than {} frames",
-                limits.max_frames
-            )));
-        }
-    }
-    Ok(frames)
+    collect_frames(dec.into_frames(), FORMAT, limits)
 }
 
 /// libwebp's own view of the animation flag (the header walk may have been lenient).
