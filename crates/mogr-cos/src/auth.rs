@@ -1,5 +1,7 @@
 //! The COS `q-sign-algorithm=sha1` request signature (§4): extraction, verification, signing.
 
+use std::collections::{HashMap, HashSet};
+
 use hmac::{Hmac, Mac};
 use http::header::AUTHORIZATION;
 use http::HeaderMap;
@@ -12,6 +14,13 @@ use crate::query::{Query, QueryParam};
 
 /// How far a signature's start time may lie in the future (client clock skew), in seconds.
 pub const CLOCK_SKEW_SECS: u64 = 15 * 60;
+
+/// Most entries a `q-header-list` may name. SDKs sign a handful of headers; the cap bounds
+/// the work a single forged Authorization can ask of the server.
+pub const MAX_HEADER_LIST: usize = 64;
+
+/// Most entries a `q-url-param-list` may name (SDKs sign every query parameter).
+pub const MAX_URL_PARAM_LIST: usize = 1000;
 
 /// The fields of a q-sign authorization, however it travelled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,12 +171,18 @@ fn build(get: impl Fn(&str) -> Option<String>) -> Result<SignatureParams, AuthEr
         .map(|s| s.trim().to_ascii_lowercase())
         .filter(|s| !s.is_empty())
         .ok_or_else(|| AuthError::Malformed("q-signature is missing".into()))?;
-    let header_list = split_list(get("q-header-list").as_deref())
-        .map(|h| h.to_ascii_lowercase())
-        .collect();
-    let url_param_list = split_list(get("q-url-param-list").as_deref())
-        .map(canonical_list_entry)
-        .collect();
+    let header_list = signed_names(
+        "q-header-list",
+        get("q-header-list").as_deref(),
+        MAX_HEADER_LIST,
+        str::to_ascii_lowercase,
+    )?;
+    let url_param_list = signed_names(
+        "q-url-param-list",
+        get("q-url-param-list").as_deref(),
+        MAX_URL_PARAM_LIST,
+        canonical_list_entry,
+    )?;
     Ok(SignatureParams {
         access_key,
         sign_time,
@@ -176,6 +191,33 @@ fn build(get: impl Fn(&str) -> Option<String>) -> Result<SignatureParams, AuthEr
         url_param_list,
         signature,
     })
+}
+
+/// The canonical names of a signed list, refusing more than `max` entries or a name listed
+/// twice: no SDK sends either, and both would let one request multiply the verifier's work.
+fn signed_names(
+    field: &str,
+    list: Option<&str>,
+    max: usize,
+    canonical: impl Fn(&str) -> String,
+) -> Result<Vec<String>, AuthError> {
+    let mut names = Vec::new();
+    let mut seen = HashSet::new();
+    for entry in split_list(list) {
+        if names.len() == max {
+            return Err(AuthError::Malformed(format!(
+                "{field} names more than {max} entries"
+            )));
+        }
+        let name = canonical(entry);
+        if !seen.insert(name.clone()) {
+            return Err(AuthError::Malformed(format!(
+                "{field} names `{name}` twice"
+            )));
+        }
+        names.push(name);
+    }
+    Ok(names)
 }
 
 fn split_list(list: Option<&str>) -> impl Iterator<Item = &str> {
@@ -250,16 +292,20 @@ fn format_string(method: &str, path: &str, params: &str, headers: &str) -> Strin
     )
 }
 
-/// HttpParameters from the listed names; `None` in the flag when a listed one is absent.
+/// HttpParameters from the listed names; the flag is false when a listed one is absent.
 fn http_parameters(list: &[String], query: &Query) -> (String, bool) {
+    // One pass over the query; the first parameter of a name is the one that counts.
+    let mut by_name: HashMap<String, &str> = HashMap::new();
+    for p in query {
+        by_name
+            .entry(canonical_key(&p.key))
+            .or_insert(p.value.as_str());
+    }
     let mut all_present = true;
     let parts: Vec<String> = list
         .iter()
         .map(|name| {
-            let value = query
-                .iter()
-                .find(|p| canonical_key(&p.key) == *name)
-                .map(|p| url_encode(&p.value));
+            let value = by_name.get(name).map(|v| url_encode(v));
             all_present &= value.is_some();
             format!("{name}={}", value.unwrap_or_default())
         })
@@ -267,12 +313,15 @@ fn http_parameters(list: &[String], query: &Query) -> (String, bool) {
     (parts.join("&"), all_present)
 }
 
-/// The encoded value of the first header whose canonical name is `name`.
-fn header_value(headers: &HeaderMap, name: &str) -> Option<Vec<u8>> {
-    headers
-        .iter()
-        .find(|(n, _)| canonical_key(n.as_str()) == name)
-        .map(|(_, v)| v.as_bytes().trim_ascii().to_vec())
+/// The trimmed value of the first header of each canonical name.
+fn headers_by_name(headers: &HeaderMap) -> HashMap<String, &[u8]> {
+    let mut by_name = HashMap::new();
+    for (name, value) in headers {
+        by_name
+            .entry(canonical_key(name.as_str()))
+            .or_insert(value.as_bytes().trim_ascii());
+    }
+    by_name
 }
 
 /// `host:port` without the port; `None` when there is no numeric port.
@@ -283,30 +332,31 @@ fn strip_port(host: &[u8]) -> Option<&[u8]> {
     (numeric && !name.is_empty()).then_some(name)
 }
 
-/// Every HttpHeaders string worth trying (the `host` port variants), first = as received;
-/// the flag is false when a listed header is missing.
+/// The HttpHeaders strings worth trying: as received, then (when the `Host` has a port)
+/// with the bare host name, which is what PY signs. Never more than two, however the list
+/// is written. The flag is false when a listed header is missing.
 fn http_header_variants(list: &[String], headers: &HeaderMap) -> (Vec<String>, bool) {
+    let by_name = headers_by_name(headers);
     let mut all_present = true;
-    let mut variants = vec![String::new()];
-    for (i, name) in list.iter().enumerate() {
-        let value = header_value(headers, name);
+    let mut received = Vec::with_capacity(list.len());
+    let mut bare = Vec::with_capacity(list.len());
+    let mut port_stripped = false;
+    for name in list {
+        let value = by_name.get(name).copied();
         all_present &= value.is_some();
         let value = value.unwrap_or_default();
-        let mut options = vec![url_encode_bytes(&value)];
-        if name == "host" {
-            if let Some(bare) = strip_port(&value) {
-                options.push(url_encode_bytes(bare));
+        received.push(format!("{name}={}", url_encode_bytes(value)));
+        match strip_port(value).filter(|_| name == "host") {
+            Some(host) => {
+                port_stripped = true;
+                bare.push(format!("{name}={}", url_encode_bytes(host)));
             }
+            None => bare.push(format!("{name}={}", url_encode_bytes(value))),
         }
-        let sep = if i == 0 { "" } else { "&" };
-        variants = variants
-            .iter()
-            .flat_map(|prefix| {
-                options
-                    .iter()
-                    .map(move |o| format!("{prefix}{sep}{name}={o}"))
-            })
-            .collect();
+    }
+    let mut variants = vec![received.join("&")];
+    if port_stripped {
+        variants.push(bare.join("&"));
     }
     (variants, all_present)
 }

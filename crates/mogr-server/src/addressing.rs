@@ -1,6 +1,6 @@
 //! Which bucket and key a request names: virtual-host, path-style or the default bucket.
 
-use mogr_store::validate_bucket;
+use mogr_store::{validate_bucket, StoreError};
 
 /// How the request named its bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,17 +27,29 @@ pub struct Target {
     pub default_bucket_key: Option<String>,
 }
 
-/// The bucket named by a virtual-host `Host` value, if it matches `<bucket><suffix>`.
-pub fn vhost_bucket(host: &str, suffix: &str) -> Option<String> {
+/// The first label of a `Host` value of the form `<label><suffix>...`, valid bucket or not.
+fn vhost_label<'a>(host: &'a str, suffix: &str) -> Option<&'a str> {
     let host = strip_port(host);
     let dot = host.find('.')?;
     let (label, rest) = host.split_at(dot);
     let after = rest.strip_prefix(suffix).filter(|_| !suffix.is_empty())?;
     // `.s3.local` must not match `.s3.localhost`; a suffix ending in `.` is already a boundary.
-    if !(suffix.ends_with('.') || after.is_empty() || after.starts_with('.')) {
-        return None;
-    }
-    validate_bucket(label).ok().map(|_| label.to_string())
+    (suffix.ends_with('.') || after.is_empty() || after.starts_with('.')).then_some(label)
+}
+
+/// The bucket named by a virtual-host `Host` value, if it matches `<bucket><suffix>`.
+pub fn vhost_bucket(host: &str, suffix: &str) -> Option<String> {
+    vhost_label(host, suffix)
+        .filter(|label| validate_bucket(label).is_ok())
+        .map(str::to_string)
+}
+
+/// Whether `name` has a bucket's shape, `<name>-<appid digits>`, whatever its characters:
+/// such a name that fails [`validate_bucket`] was meant as a bucket and is refused as one.
+pub fn looks_like_bucket(name: &str) -> bool {
+    name.rsplit_once('-').is_some_and(|(name, appid)| {
+        !name.is_empty() && !appid.is_empty() && appid.bytes().all(|b| b.is_ascii_digit())
+    })
 }
 
 /// `host` without a trailing `:port` (IPv6 literals keep their brackets).
@@ -53,39 +65,51 @@ pub fn strip_port(host: &str) -> &str {
 }
 
 /// Resolves bucket and key from the `Host` value and the percent-decoded path.
+///
+/// `InvalidBucketName` when the host's first label, or (without a default bucket, where it
+/// could be a key) the first path segment, has a bucket's shape but is not a valid name
+/// (e.g. upper case): answering the bucket list or 405 instead would hide the mistake.
 pub fn resolve(
     host: &str,
     decoded_path: &str,
     vhost_suffix: &str,
     default_bucket: Option<&str>,
-) -> Target {
+) -> Result<Target, StoreError> {
     let path = decoded_path.strip_prefix('/').unwrap_or(decoded_path);
-    if let Some(bucket) = vhost_bucket(host, vhost_suffix) {
-        return Target {
-            bucket: Some(bucket),
-            key: path.to_string(),
-            style: Style::VirtualHost,
-            default_bucket_key: None,
-        };
+    if let Some(label) = vhost_label(host, vhost_suffix) {
+        if validate_bucket(label).is_ok() {
+            return Ok(Target {
+                bucket: Some(label.to_string()),
+                key: path.to_string(),
+                style: Style::VirtualHost,
+                default_bucket_key: None,
+            });
+        }
+        if looks_like_bucket(label) {
+            return Err(StoreError::InvalidBucketName(label.to_string()));
+        }
     }
     let (first, rest) = match path.split_once('/') {
         Some((first, rest)) => (first, rest),
         None => (path, ""),
     };
     if validate_bucket(first).is_ok() {
-        return Target {
+        return Ok(Target {
             bucket: Some(first.to_string()),
             key: rest.to_string(),
             style: Style::PathStyle,
             default_bucket_key: default_bucket.map(|_| path.to_string()),
-        };
+        });
     }
-    Target {
+    if default_bucket.is_none() && looks_like_bucket(first) {
+        return Err(StoreError::InvalidBucketName(first.to_string()));
+    }
+    Ok(Target {
         bucket: default_bucket.map(str::to_string),
         key: path.to_string(),
         style: Style::Domain,
         default_bucket_key: None,
-    }
+    })
 }
 
 impl Target {
@@ -108,11 +132,11 @@ mod tests {
 
     #[test]
     fn vhost_names_the_bucket_and_the_path_is_the_key() {
-        let t = resolve(HOST, "/dir/a b+c.jpg", ".cos.", None);
+        let t = resolve(HOST, "/dir/a b+c.jpg", ".cos.", None).unwrap();
         assert_eq!(t.bucket.as_deref(), Some("examplebucket-1250000000"));
         assert_eq!(t.key, "dir/a b+c.jpg");
         assert_eq!(t.style, Style::VirtualHost);
-        let t = resolve("b-1.cos.local:9000", "/", ".cos.", None);
+        let t = resolve("b-1.cos.local:9000", "/", ".cos.", None).unwrap();
         assert_eq!(t.bucket.as_deref(), Some("b-1"));
         assert_eq!(t.key, "");
     }
@@ -139,26 +163,53 @@ mod tests {
 
     #[test]
     fn path_style_names_bucket_in_the_first_segment() {
-        let t = resolve("127.0.0.1:9000", "/b-1/x/y.jpg", ".cos.", None);
+        let t = resolve("127.0.0.1:9000", "/b-1/x/y.jpg", ".cos.", None).unwrap();
         assert_eq!(t.bucket.as_deref(), Some("b-1"));
         assert_eq!(t.key, "x/y.jpg");
         assert_eq!(t.style, Style::PathStyle);
-        let t = resolve("127.0.0.1:9000", "/b-1", ".cos.", None);
+        let t = resolve("127.0.0.1:9000", "/b-1", ".cos.", None).unwrap();
         assert_eq!((t.bucket.as_deref(), t.key.as_str()), (Some("b-1"), ""));
     }
 
     #[test]
     fn domain_mode_uses_the_default_bucket() {
-        let t = resolve("127.0.0.1:9000", "/photo.jpg", ".cos.", Some("d-1"));
+        let t = resolve("127.0.0.1:9000", "/photo.jpg", ".cos.", Some("d-1")).unwrap();
         assert_eq!(t.bucket.as_deref(), Some("d-1"));
         assert_eq!(t.key, "photo.jpg");
-        let t = resolve("127.0.0.1:9000", "/", ".cos.", None);
+        let t = resolve("127.0.0.1:9000", "/", ".cos.", None).unwrap();
         assert_eq!(t.bucket, None);
-        let guess = resolve("127.0.0.1", "/dir-2024/a.jpg", ".cos.", Some("d-1"));
+        let guess = resolve("127.0.0.1", "/dir-2024/a.jpg", ".cos.", Some("d-1")).unwrap();
         assert_eq!(guess.style, Style::PathStyle);
         let fallback = guess.into_default_bucket("d-1");
         assert_eq!(fallback.bucket.as_deref(), Some("d-1"));
         assert_eq!(fallback.key, "dir-2024/a.jpg");
+    }
+
+    #[test]
+    fn bucket_shaped_but_invalid_names_are_refused() {
+        for (host, path) in [
+            ("Upper-1250000000.cos.ap-guangzhou.myqcloud.com", "/"),
+            ("under_score-1250000000.cos.ap-guangzhou.myqcloud.com", "/k"),
+            ("127.0.0.1:9000", "/Upper-1250000000"),
+            ("127.0.0.1:9000", "/Upper-1250000000/x.jpg"),
+        ] {
+            let err = resolve(host, path, ".cos.", None).unwrap_err();
+            assert!(
+                matches!(&err, StoreError::InvalidBucketName(name) if name.starts_with("Upper") || name.starts_with("under")),
+                "{host}{path}: {err:?}"
+            );
+        }
+        // Not bucket-shaped: the service level, as before.
+        let t = resolve("127.0.0.1:9000", "/photo.jpg", ".cos.", None).unwrap();
+        assert_eq!((t.bucket, t.key.as_str()), (None, "photo.jpg"));
+        // With a default bucket, a bucket-shaped first segment may be a key.
+        let t = resolve("127.0.0.1:9000", "/Dir-2024/a.jpg", ".cos.", Some("d-1")).unwrap();
+        assert_eq!(
+            (t.bucket.as_deref(), t.key.as_str()),
+            (Some("d-1"), "Dir-2024/a.jpg")
+        );
+        assert!(looks_like_bucket("Upper-125") && !looks_like_bucket("nodash"));
+        assert!(!looks_like_bucket("-125") && !looks_like_bucket("a-12b"));
     }
 
     #[test]

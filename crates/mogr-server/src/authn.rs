@@ -79,3 +79,22 @@ pub async fn authorize(
         Err(denied())
     }
 }
+
+/// Refuses `response-*` overrides on anonymous GET/HEAD Object, as S3 does: otherwise anyone
+/// could make a public object answer with a Content-Type or Content-Disposition of their
+/// choosing under the bucket's name (e.g. serve an upload as `text/html`).
+pub fn check_overrides(
+    principal: &Principal,
+    operation: &Operation,
+    query: &Query,
+) -> ApiResult<()> {
+    let overrides = matches!(operation, Operation::GetObject | Operation::HeadObject)
+        && query.iter().any(|p| p.key.starts_with("response-"));
+    if overrides && *principal == Principal::Anonymous {
+        return Err(ApiError::with_message(
+            ErrorCode::InvalidRequest,
+            "response-* overrides need a signed request",
+        ));
+    }
+    Ok(())
+}

@@ -85,6 +85,7 @@ async fn route(
     let principal =
         authn::authenticate(state, &parts.method, &decoded_path, &query, &parts.headers)?;
     authn::authorize(state, &principal, &operation, target.bucket.as_deref()).await?;
+    authn::check_overrides(&principal, &operation, &query)?;
 
     let ctx = RequestCtx {
         method: parts.method,
@@ -112,7 +113,7 @@ async fn resolve_target(
         decoded_path,
         &cfg.vhost_suffix,
         cfg.default_bucket.as_deref(),
-    );
+    )?;
     let (Style::PathStyle, Some(default), Some(bucket)) =
         (&target.style, &cfg.default_bucket, &target.bucket)
     else {
@@ -153,6 +154,7 @@ async fn run(
         Operation::GetBucketAcl => bucket_acl::get(state, ctx).await,
         Operation::PutBucketAcl => bucket_acl::put(state, ctx, body).await,
         Operation::ListObjects => list_objects::handle(state, ctx).await,
+        Operation::ListMultipartUploads => list_multipart_uploads::handle(state, ctx).await,
         Operation::DeleteObjects => delete_objects::handle(state, ctx, body).await,
         Operation::PutObject => put_object::handle(state, ctx, body).await,
         Operation::GetObject => get_object::handle(state, ctx, false).await,

@@ -1,5 +1,6 @@
 //! The one place where store, auth and body errors become COS errors.
 
+use http::header::CONTENT_RANGE;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use mogr_cos::auth::AuthError;
 use mogr_cos::{CosError, ErrorCode};
@@ -101,12 +102,20 @@ impl From<StoreError> for ApiError {
             StoreError::NoSuchUpload => ErrorCode::NoSuchUpload,
             StoreError::InvalidPart(_) => ErrorCode::InvalidPart,
             StoreError::InvalidPartOrder => ErrorCode::InvalidPartOrder,
+            StoreError::EntityTooSmall { .. } => ErrorCode::EntityTooSmall,
+            StoreError::InvalidRange { size, .. } => {
+                return ApiError::new(ErrorCode::InvalidRange)
+                    .with_header(CONTENT_RANGE, &format!("bytes */{size}"));
+            }
             StoreError::InvalidArgument(_) => ErrorCode::InvalidArgument,
             StoreError::Io(io) => return io_error(io),
         };
         let message = match code {
             // These carry useful detail; the rest read better with COS's own wording.
-            ErrorCode::InvalidPart | ErrorCode::InvalidArgument | ErrorCode::KeyTooLong => {
+            ErrorCode::InvalidPart
+            | ErrorCode::InvalidArgument
+            | ErrorCode::KeyTooLong
+            | ErrorCode::EntityTooSmall => {
                 format!("{}: {e}", code.default_message())
             }
             _ => code.default_message().to_string(),

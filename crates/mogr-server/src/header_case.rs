@@ -149,7 +149,15 @@ pub fn configure_http1(
         // Without a timer hyper waits forever for a slow request head (slowloris).
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(std::time::Duration::from_secs(30))
+        // hyper's default of 100 is below what some clients send (SDK headers plus many
+        // `x-cos-meta-*`). A request over the limit, or otherwise unparsable, is answered by
+        // hyper itself (431 / 400) before any handler runs, so that response cannot carry
+        // COS headers (`x-cos-request-id`) or an XML error body.
+        .max_headers(MAX_REQUEST_HEADERS)
 }
+
+/// Most header fields accepted in one request head.
+pub const MAX_REQUEST_HEADERS: usize = 256;
 
 /// Spellings the self-check requires on the wire.
 pub const REQUIRED_SPELLINGS: &[&str] = &[

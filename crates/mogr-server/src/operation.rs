@@ -22,6 +22,8 @@ pub enum Operation {
     ListObjects,
     /// `POST /?delete`.
     DeleteObjects,
+    /// `GET /?uploads`.
+    ListMultipartUploads,
     /// `PUT /<key>`.
     PutObject,
     /// `GET /<key>`.
@@ -92,6 +94,7 @@ const BUCKET_SUBRESOURCES: &[&str] = &[
     "intelligenttiering",
     "object-lock",
     "versions",
+    // Only `GET /?uploads` (List Multipart Uploads) exists; other methods land here.
     "uploads",
     "location",
     "accelerate",
@@ -150,6 +153,7 @@ impl Operation {
         let acl = query.has("acl");
         match *method {
             Method::GET if acl => Operation::GetBucketAcl,
+            Method::GET if query.has("uploads") => Operation::ListMultipartUploads,
             Method::PUT if acl => Operation::PutBucketAcl,
             Method::POST if query.has("delete") => Operation::DeleteObjects,
             Method::GET | Method::PUT | Method::DELETE | Method::HEAD => {
@@ -220,6 +224,7 @@ impl Operation {
             | CompleteMultipart
             | AbortMultipart
             | ListParts
+            | ListMultipartUploads
             | PutWithPicOperations
             | ImageProcess
             | CompleteWithPicOperations => Access::Write,
@@ -289,6 +294,19 @@ mod tests {
         assert_eq!(
             op(Method::GET, "", "cors", &[]),
             Operation::NotImplemented("cors")
+        );
+        assert_eq!(
+            op(
+                Method::GET,
+                "",
+                "uploads=&prefix=a&encoding-type=url&max-uploads=1000",
+                &[]
+            ),
+            Operation::ListMultipartUploads
+        );
+        assert_eq!(
+            op(Method::DELETE, "", "uploads", &[]),
+            Operation::NotImplemented("uploads")
         );
         assert_eq!(op(Method::PATCH, "", "", &[]), Operation::MethodNotAllowed);
         let none = Operation::classify(

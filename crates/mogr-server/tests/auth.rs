@@ -209,3 +209,64 @@ fn literal_plus_in_the_path_stays_a_plus() {
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.body, b"hello");
 }
+
+#[test]
+fn anonymous_response_overrides_are_refused() {
+    let s = server_with_object();
+    let key = "dir/a b+c中.jpg";
+    let acl = s
+        .req("PUT", B, "")
+        .param("acl", "")
+        .header("x-cos-acl", "public-read")
+        .send();
+    assert_eq!(acl.status, 200, "{}", acl.text());
+    let anon = s
+        .req("GET", B, key)
+        .param("response-content-type", "text/html")
+        .auth(Auth::Anonymous)
+        .send();
+    assert_eq!(anon.status, 400, "{}", anon.text());
+    assert_eq!(anon.xml("Code").as_deref(), Some("InvalidRequest"));
+    assert!(anon.text().contains("signed request"), "{}", anon.text());
+    let anon_head = s
+        .req("HEAD", B, key)
+        .param("response-content-disposition", "attachment")
+        .auth(Auth::Anonymous)
+        .send();
+    assert_eq!(anon_head.status, 400);
+    assert_eq!(anon_head.exact("Content-Disposition"), None);
+
+    let plain = s.req("GET", B, key).auth(Auth::Anonymous).send();
+    assert_eq!(plain.status, 200);
+    let signed = s
+        .req("GET", B, key)
+        .param("response-content-type", "text/html")
+        .send();
+    assert_eq!(signed.status, 200, "{}", signed.text());
+    assert_eq!(signed.exact("Content-Type"), Some("text/html"));
+}
+
+#[test]
+fn a_signed_header_named_many_times_is_refused_at_once() {
+    let s = server_with_object();
+    let now = now();
+    let hosts = vec!["host"; 30].join(";");
+    let auth = format!(
+        "q-sign-algorithm=sha1&q-ak={SECRET_ID}&q-sign-time={};{}&q-key-time={};{}\
+         &q-header-list={hosts}&q-url-param-list=&q-signature={}",
+        now - 60,
+        now + 60,
+        now - 60,
+        now + 60,
+        "0".repeat(40)
+    );
+    // The port on Host used to double the candidate strings for every `host` entry.
+    let r = s
+        .req_host("GET", &format!("{}:9000", TestServer::vhost(B)), "/dir/x")
+        .auth(Auth::Anonymous)
+        .unsigned_header("Authorization", &auth)
+        .send();
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(r.xml("Code").as_deref(), Some("AccessDenied"));
+    assert!(r.text().contains("twice"), "{}", r.text());
+}

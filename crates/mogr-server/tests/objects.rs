@@ -693,3 +693,133 @@ fn cors_preflight_and_exposed_headers() {
     let no_origin = s.req("GET", B, "k").send();
     assert_eq!(no_origin.exact("Access-Control-Allow-Origin"), None);
 }
+
+#[test]
+fn get_never_mixes_two_versions_under_overwrites() {
+    let s = TestServer::start();
+    s.create_bucket(B);
+    let long = vec![b'x'; 200_000];
+    let short = vec![b'y'; 10];
+    let long_etag = format!("\"{}\"", md5_hex(&long));
+    let short_etag = format!("\"{}\"", md5_hex(&short));
+    s.put(B, "race", &long);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut i = 0usize;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                s.put(B, "race", if i % 2 == 0 { &short } else { &long });
+                i += 1;
+            }
+        });
+        let mut outcomes = std::collections::BTreeMap::new();
+        for _ in 0..300 {
+            let r = s
+                .req("GET", B, "race")
+                .header("Range", "bytes=100-199")
+                .send();
+            // Whatever version a GET opens, its status, Content-Range, ETag and bytes agree.
+            match r.status {
+                206 => {
+                    assert_eq!(r.exact("Content-Range"), Some("bytes 100-199/200000"));
+                    assert_eq!(r.exact("ETag"), Some(long_etag.as_str()));
+                    assert_eq!(r.body, vec![b'x'; 100]);
+                }
+                416 => {
+                    assert_eq!(r.exact("Content-Range"), Some("bytes */10"));
+                    assert_eq!(r.xml("Code").as_deref(), Some("InvalidRange"));
+                }
+                other => panic!("GET during overwrites answered {other}: {}", r.text()),
+            }
+            *outcomes.entry(r.status).or_insert(0) += 1;
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        println!("range GETs during overwrites: {outcomes:?}");
+    });
+    // Whole-object GETs report the size of the bytes they send.
+    let r = s.req("GET", B, "race").send();
+    let etag = r.exact("ETag").unwrap();
+    assert!(etag == long_etag || etag == short_etag);
+    assert_eq!(format!("\"{}\"", md5_hex(&r.body)), etag);
+}
+
+#[test]
+fn preconditions_come_before_an_unsatisfiable_range() {
+    let s = TestServer::start();
+    s.create_bucket(B);
+    s.put(B, "c", DOC_BODY);
+    let etag = "\"ee8de918d05640145b18f70f4c3aa602\"";
+    let past_end = "bytes=100-";
+    for method in ["GET", "HEAD"] {
+        let r = s
+            .req(method, B, "c")
+            .header("If-None-Match", etag)
+            .header("Range", past_end)
+            .send();
+        assert_eq!(r.status, 304, "{method}");
+        assert_eq!(r.exact("ETag"), Some(etag), "{method}");
+        let r = s
+            .req(method, B, "c")
+            .header("If-Match", "\"0000\"")
+            .header("Range", past_end)
+            .send();
+        assert_eq!(r.status, 412, "{method}");
+        let r = s.req(method, B, "c").header("Range", past_end).send();
+        assert_eq!(r.status, 416, "{method}");
+        assert_eq!(r.exact("Content-Range"), Some("bytes */16"), "{method}");
+        let r = s
+            .req(method, B, "c")
+            .header("If-Match", etag)
+            .header("Range", "bytes=-3")
+            .send();
+        assert_eq!(r.status, 206, "{method}");
+        assert_eq!(r.exact("Content-Range"), Some("bytes 13-15/16"), "{method}");
+        assert_eq!(r.exact("Content-Length"), Some("3"), "{method}");
+    }
+}
+
+#[test]
+fn bucket_shaped_invalid_names_are_invalid_bucket_name() {
+    let s = TestServer::start();
+    let host = s.host_port();
+    for r in [
+        s.req_host("PUT", &TestServer::vhost("Upper-1250000000"), "/"),
+        s.req_host("GET", &TestServer::vhost("Upper-1250000000"), "/k.txt"),
+        s.req_host("PUT", &host, "/Upper-1250000000"),
+        s.req_host("GET", &host, "/Upper-1250000000/x"),
+        s.req_host("GET", &host, "/under_score-1250000000"),
+    ] {
+        let what = format!("{} {}{}", r.method, r.host, r.path);
+        let res = r.send();
+        assert_eq!(res.status, 400, "{what}: {}", res.text());
+        assert_eq!(
+            res.xml("Code").as_deref(),
+            Some("InvalidBucketName"),
+            "{what}"
+        );
+    }
+    // Names without a bucket's shape still mean the service level.
+    let r = s.req_host("GET", &host, "/").send();
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[test]
+fn requests_with_many_headers_are_served() {
+    let s = TestServer::start();
+    s.create_bucket(B);
+    s.put(B, "k", b"v");
+    // hyper's default limit is 100 fields; SDK headers plus user metadata can exceed it.
+    let mut r = s.req("GET", B, "k");
+    for i in 0..150 {
+        r = r.unsigned_header(&format!("x-extra-{i}"), "1");
+    }
+    let res = r.send();
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.body, b"v");
+    // Past the raised limit hyper itself refuses the head.
+    let mut r = s.req("GET", B, "k");
+    for i in 0..300 {
+        r = r.unsigned_header(&format!("x-extra-{i}"), "1");
+    }
+    assert_eq!(r.send().status, 431);
+}

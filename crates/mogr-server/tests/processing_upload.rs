@@ -399,13 +399,33 @@ fn a_wrong_content_md5_is_bad_digest_and_stores_nothing() {
     assert!(list_keys(&srv, BUCKET).is_empty());
 }
 
-/// Initiates an upload of `key` and uploads `body` in two parts; returns the upload id and the
-/// Complete body.
+/// Complete refuses parts under 1 MiB except the last.
+const MIN_PART: usize = 1024 * 1024;
+
+/// A small JPEG grown past [`MIN_PART`] with COM (comment) segments after SOI, so it can
+/// travel in two valid parts; decoders skip comments, so its pixels are those of `jpeg`.
+fn padded_jpeg(w: u32, h: u32) -> Vec<u8> {
+    let plain = jpeg(w, h);
+    let (soi, rest) = plain.split_at(2);
+    let mut out = soi.to_vec();
+    let payload = vec![b'.'; 65_000];
+    while out.len() < MIN_PART + 1024 {
+        out.extend_from_slice(&[0xFF, 0xFE]);
+        out.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+        out.extend_from_slice(&payload);
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
+/// Initiates an upload of `key` and uploads `body` in two parts (the first exactly
+/// [`MIN_PART`]); returns the upload id and the Complete body.
 fn two_part_upload(srv: &TestServer, key: &str, body: &[u8]) -> (String, String) {
+    assert!(body.len() > MIN_PART, "a two-part body must exceed 1 MiB");
     let r = srv.req("POST", BUCKET, key).param("uploads", "").send();
     assert_eq!(r.status, 200, "{}", r.text());
     let upload_id = r.xml("UploadId").unwrap();
-    let (a, b) = body.split_at(body.len() / 2);
+    let (a, b) = body.split_at(MIN_PART);
     let mut parts = String::new();
     for (n, chunk) in [(1, a), (2, b)] {
         let r = srv
@@ -429,7 +449,7 @@ fn two_part_upload(srv: &TestServer, key: &str, body: &[u8]) -> (String, String)
 #[test]
 fn complete_multipart_with_pic_operations_processes_the_assembled_object() {
     let srv = server();
-    let photo = jpeg(64, 32);
+    let photo = padded_jpeg(64, 32);
     let (upload_id, complete) = two_part_upload(&srv, "mp/photo.jpg", &photo);
     let ops = pic_ops(true, &[("photo.png", "imageMogr2/format/png", None)]);
     let r = srv
@@ -462,7 +482,7 @@ fn complete_multipart_with_pic_operations_processes_the_assembled_object() {
 #[test]
 fn a_failing_rule_on_complete_leaves_the_upload_uncommitted() {
     let srv = server();
-    let photo = jpeg(16, 16);
+    let photo = padded_jpeg(16, 16);
     let (upload_id, complete) = two_part_upload(&srv, "mp/bad.jpg", &photo);
     let ops = pic_ops(
         false,

@@ -10,8 +10,8 @@ use futures::StreamExt;
 use md5::{Digest, Md5};
 
 use crate::types::{
-    Acl, ByteStream, CompletedPart, ListPage, ListQuery, ObjectAttrs, ObjectMeta, PutItem,
-    PutOptions, MAX_KEY_LEN,
+    Acl, ByteRange, ByteStream, CompletedPart, GetObject, ListPage, ListQuery, ListUploadsPage,
+    ListUploadsQuery, ObjectAttrs, ObjectMeta, PutItem, PutOptions, MAX_KEY_LEN, MIN_PART_SIZE,
 };
 use crate::{Store, StoreError};
 
@@ -39,6 +39,7 @@ pub async fn run_all(store: &dyn Store) {
     atomic_batch_is_all_or_nothing(store).await;
     multipart_complete(store).await;
     multipart_errors_and_abort(store).await;
+    listing_multipart_uploads(store).await;
     concurrent_writers_never_mix(store).await;
     bucket_lifecycle(store).await;
 }
@@ -98,11 +99,12 @@ async fn put(store: &dyn Store, bucket: &str, key: &str, data: &[u8]) -> ObjectM
 }
 
 async fn get(store: &dyn Store, bucket: &str, key: &str) -> (ObjectMeta, Vec<u8>) {
-    let (meta, stream) = store
+    let got = store
         .get_object(bucket, key, None)
         .await
         .unwrap_or_else(|e| panic!("get {key:?}: {e}"));
-    (meta, read_all(stream).await)
+    assert_eq!(got.range, None, "a GET without a range returned one");
+    (got.meta, read_all(got.body).await)
 }
 
 fn query(prefix: &str, delimiter: &str, marker: &str, max_keys: usize) -> ListQuery {
@@ -220,31 +222,75 @@ pub async fn checksums_match_known_vectors(store: &dyn Store) {
     );
 }
 
-/// Inclusive ranges return exactly those bytes, with the whole object's metadata.
+/// Ranges in every request form are resolved against the object's size and return exactly
+/// those bytes, with the whole object's metadata; ranges that select nothing are
+/// `InvalidRange` carrying the object's size and validators.
 pub async fn ranges_return_exact_bytes(store: &dyn Store) {
     let bucket = fresh_bucket(store, "ranges").await;
     let data = pattern(200_000, 2);
     let stored = put(store, &bucket, "r", &data).await;
-    let last = data.len() as u64 - 1;
-    for (first, end) in [
-        (0, 0),
-        (0, last),
-        (10, 19),
-        (last, last),
-        (65_530, 131_080),
-        (1, last),
+    let size = data.len() as u64;
+    let last = size - 1;
+    for (asked, want) in [
+        (ByteRange::FromTo(0, 0), (0, 0)),
+        (ByteRange::FromTo(0, last), (0, last)),
+        (ByteRange::FromTo(10, 19), (10, 19)),
+        (ByteRange::FromTo(last, last), (last, last)),
+        (ByteRange::FromTo(65_530, 131_080), (65_530, 131_080)),
+        (ByteRange::FromTo(1, last), (1, last)),
+        (
+            ByteRange::FromTo(150_000, size + 1_000_000),
+            (150_000, last),
+        ),
+        (ByteRange::From(199_990), (199_990, last)),
+        (ByteRange::From(0), (0, last)),
+        (ByteRange::Suffix(100), (size - 100, last)),
+        (ByteRange::Suffix(size + 5), (0, last)),
     ] {
-        let (meta, stream) = store
-            .get_object(&bucket, "r", Some((first, end)))
+        let got = store
+            .get_object(&bucket, "r", Some(asked))
             .await
-            .unwrap();
-        same_object(&meta, &stored);
-        let got = read_all(stream).await;
-        let want = data.get(first as usize..=end as usize).unwrap();
+            .unwrap_or_else(|e| panic!("{asked:?}: {e}"));
+        same_object(&got.meta, &stored);
+        assert_eq!(got.range, Some(want), "{asked:?} resolved");
+        let bytes = read_all(got.body).await;
+        let (first, end) = want;
+        let expected = data.get(first as usize..=end as usize).unwrap();
         assert!(
-            got == want,
-            "range {first}-{end}: wrong bytes ({} returned)",
-            got.len()
+            bytes == expected,
+            "{asked:?}: wrong bytes ({} returned)",
+            bytes.len()
+        );
+    }
+    for asked in [
+        ByteRange::From(size),
+        ByteRange::FromTo(size, size + 10),
+        ByteRange::FromTo(20, 10),
+        ByteRange::Suffix(0),
+    ] {
+        match store.get_object(&bucket, "r", Some(asked)).await {
+            Err(StoreError::InvalidRange {
+                size: got_size,
+                etag,
+                last_modified,
+            }) => {
+                assert_eq!(got_size, size, "{asked:?}");
+                assert_eq!(etag, stored.etag, "{asked:?}");
+                assert_eq!(last_modified, stored.last_modified, "{asked:?}");
+            }
+            other => panic!("{asked:?}: {other:?}"),
+        }
+    }
+    put(store, &bucket, "empty", b"").await;
+    for asked in [
+        ByteRange::FromTo(0, 0),
+        ByteRange::From(0),
+        ByteRange::Suffix(1),
+    ] {
+        let err = store.get_object(&bucket, "empty", Some(asked)).await;
+        assert!(
+            matches!(err, Err(StoreError::InvalidRange { size: 0, .. })),
+            "empty object, {asked:?}: {err:?}"
         );
     }
 }
@@ -400,7 +446,9 @@ pub async fn missing_bucket_and_key(store: &dyn Store) {
         Err(StoreError::NoSuchKey)
     ));
     assert!(matches!(
-        store.get_object(&bucket, "nope", Some((0, 0))).await,
+        store
+            .get_object(&bucket, "nope", Some(ByteRange::FromTo(0, 0)))
+            .await,
         Err(StoreError::NoSuchKey)
     ));
     assert!(matches!(
@@ -1036,12 +1084,24 @@ pub async fn multipart_errors_and_abort(store: &dyn Store) {
             vec![part(1, "\"0123456789abcdef0123456789abcdef\"")],
             "part",
         ),
+        // Both parts exist and match, but the first is under the minimum.
+        (vec![part(1, &one.etag), part(2, &two.etag)], "small"),
+        // A missing part is reported as missing even when an earlier part is small.
+        (vec![part(1, &one.etag), part(3, &two.etag)], "part"),
     ];
     for (list, want) in cases {
         let numbers: Vec<u32> = list.iter().map(|p| p.part_number).collect();
         let err = store.complete_multipart(&bucket, key, &id, &list).await;
         let ok = match want {
             "order" => matches!(err, Err(StoreError::InvalidPartOrder)),
+            "small" => matches!(
+                err,
+                Err(StoreError::EntityTooSmall {
+                    part_number: 1,
+                    size: 3,
+                    min: MIN_PART_SIZE
+                })
+            ),
             _ => matches!(err, Err(StoreError::InvalidPart(_))),
         };
         assert!(ok, "complete {numbers:?}: {err:?}");
@@ -1086,6 +1146,157 @@ pub async fn multipart_errors_and_abort(store: &dyn Store) {
     // The other upload of the same key is untouched.
     assert!(store.list_parts(&bucket, key, &other).await.is_ok());
     store.abort_multipart(&bucket, key, &other).await.unwrap();
+}
+
+fn uploads_query(
+    prefix: &str,
+    delimiter: &str,
+    key_marker: &str,
+    upload_id_marker: &str,
+    max_uploads: usize,
+) -> ListUploadsQuery {
+    ListUploadsQuery {
+        prefix: prefix.into(),
+        delimiter: delimiter.into(),
+        key_marker: key_marker.into(),
+        upload_id_marker: upload_id_marker.into(),
+        max_uploads,
+    }
+}
+
+async fn list_uploads(store: &dyn Store, bucket: &str, q: ListUploadsQuery) -> ListUploadsPage {
+    store
+        .list_multipart_uploads(bucket, &q)
+        .await
+        .unwrap_or_else(|e| panic!("list uploads {q:?}: {e}"))
+}
+
+fn upload_pairs(page: &ListUploadsPage) -> Vec<(String, String)> {
+    page.uploads
+        .iter()
+        .map(|u| (u.key.clone(), u.upload_id.clone()))
+        .collect()
+}
+
+/// Every upload of `prefix`, walking pages of `max` with both markers.
+async fn walk_uploads(
+    store: &dyn Store,
+    bucket: &str,
+    prefix: &str,
+    max: usize,
+) -> Vec<(String, String)> {
+    let mut seen = Vec::new();
+    let (mut key_marker, mut id_marker) = (String::new(), String::new());
+    for _ in 0..100 {
+        let page = list_uploads(
+            store,
+            bucket,
+            uploads_query(prefix, "", &key_marker, &id_marker, max),
+        )
+        .await;
+        assert!(page.uploads.len() <= max);
+        seen.extend(upload_pairs(&page));
+        if !page.is_truncated {
+            return seen;
+        }
+        key_marker = page
+            .next_key_marker
+            .expect("NextKeyMarker on a truncated page");
+        id_marker = page.next_upload_id_marker.unwrap_or_default();
+    }
+    panic!("listing uploads does not terminate");
+}
+
+/// List Multipart Uploads: every unfinished upload once, by key bytes and then by
+/// initiation, with prefix, delimiter, both markers and max-uploads; completed and aborted
+/// uploads leave the listing.
+pub async fn listing_multipart_uploads(store: &dyn Store) {
+    let bucket = fresh_bucket(store, "uploads").await;
+    let page = list_uploads(store, &bucket, uploads_query("", "", "", "", 1000)).await;
+    assert!(page.uploads.is_empty() && page.common_prefixes.is_empty() && !page.is_truncated);
+
+    let before = SystemTime::now() - Duration::from_secs(60);
+    let mut created = Vec::new();
+    for key in ["b/2", "a", "b/1", "a", "c", "b/1", "中/x", "a"] {
+        let id = store
+            .create_multipart(&bucket, key, PutOptions::default())
+            .await
+            .unwrap();
+        created.push((key.to_string(), id));
+    }
+    let after = SystemTime::now() + Duration::from_secs(60);
+    // A stable sort keeps creation order among uploads of one key.
+    let mut want = created.clone();
+    want.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+
+    let page = list_uploads(store, &bucket, uploads_query("", "", "", "", 1000)).await;
+    assert_eq!(
+        upload_pairs(&page),
+        want,
+        "uploads by key, then by initiation"
+    );
+    assert!(!page.is_truncated && page.next_key_marker.is_none());
+    for upload in &page.uploads {
+        assert!(
+            upload.initiated >= before && upload.initiated <= after,
+            "{upload:?} initiated at an odd time"
+        );
+    }
+    for max in [1, 2, 3] {
+        assert_eq!(
+            walk_uploads(store, &bucket, "", max).await,
+            want,
+            "max-uploads {max}"
+        );
+    }
+    let under_b: Vec<_> = want
+        .iter()
+        .filter(|(k, _)| k.starts_with("b/"))
+        .cloned()
+        .collect();
+    assert_eq!(walk_uploads(store, &bucket, "b/", 1).await, under_b);
+
+    let page = list_uploads(store, &bucket, uploads_query("", "/", "", "", 1000)).await;
+    let flat: Vec<_> = want
+        .iter()
+        .filter(|(k, _)| !k.contains('/'))
+        .cloned()
+        .collect();
+    assert_eq!(upload_pairs(&page), flat);
+    assert_eq!(page.common_prefixes, ["b/", "中/"]);
+
+    // Completing and aborting take uploads out of the listing.
+    let (c_key, c_id) = created.iter().find(|(k, _)| k == "c").cloned().unwrap();
+    let part = store
+        .upload_part(&bucket, &c_key, &c_id, 1, body(b"c"), None)
+        .await
+        .unwrap();
+    let done = [CompletedPart {
+        part_number: 1,
+        etag: part.etag,
+    }];
+    store
+        .complete_multipart(&bucket, &c_key, &c_id, &done)
+        .await
+        .unwrap();
+    let (a_key, a_id) = created.iter().find(|(k, _)| k == "a").cloned().unwrap();
+    store.abort_multipart(&bucket, &a_key, &a_id).await.unwrap();
+    want.retain(|(_, id)| *id != c_id && *id != a_id);
+    let page = list_uploads(store, &bucket, uploads_query("", "", "", "", 1000)).await;
+    assert_eq!(upload_pairs(&page), want, "after complete and abort");
+
+    let err = store
+        .list_multipart_uploads(
+            "ct-absent-00000000-1250000000",
+            &uploads_query("", "", "", "", 10),
+        )
+        .await;
+    assert!(matches!(err, Err(StoreError::NoSuchBucket)), "{err:?}");
+    for (key, id) in want {
+        store.abort_multipart(&bucket, &key, &id).await.unwrap();
+    }
+    store.delete_object(&bucket, &c_key).await.unwrap();
+    store.delete_bucket(&bucket).await.unwrap();
 }
 
 /// Writers racing on one key end with exactly one writer's whole body; readers racing with
@@ -1293,7 +1504,8 @@ pub async fn large_object_streams(store: &dyn Store, size: u64) {
         (size, want_md5.as_str(), want_crc)
     );
 
-    let (meta, mut body) = store.get_object(&bucket, "large.bin", None).await.unwrap();
+    let GetObject { meta, mut body, .. } =
+        store.get_object(&bucket, "large.bin", None).await.unwrap();
     assert_eq!(meta.size, size);
     let (mut md5, mut crc, mut read) = (Md5::new(), CRC64.digest(), 0u64);
     while let Some(chunk) = body.next().await {
@@ -1310,11 +1522,16 @@ pub async fn large_object_streams(store: &dyn Store, size: u64) {
     let last_chunk = chunk_at(chunks - 1);
     let tail_len = last_chunk.len().min(100);
     let tail_start = size - tail_len as u64;
-    let (_, tail) = store
-        .get_object(&bucket, "large.bin", Some((tail_start, size - 1)))
+    let tail = store
+        .get_object(
+            &bucket,
+            "large.bin",
+            Some(ByteRange::Suffix(tail_len as u64)),
+        )
         .await
         .unwrap();
-    let tail = read_all(tail).await;
+    assert_eq!(tail.range, Some((tail_start, size - 1)));
+    let tail = read_all(tail.body).await;
     assert!(
         tail == last_chunk.slice(last_chunk.len() - tail_len..),
         "tail range differs"

@@ -36,6 +36,27 @@ pub enum StoreError {
     /// `InvalidPart`: a listed part is missing or its ETag differs.
     #[error("invalid part: {0}")]
     InvalidPart(String),
+    /// `EntityTooSmall`: a part other than the last is under [`crate::MIN_PART_SIZE`].
+    #[error("part {part_number} is {size} bytes; every part but the last needs at least {min}")]
+    EntityTooSmall {
+        /// The offending part.
+        part_number: u32,
+        /// Its size.
+        size: u64,
+        /// The minimum.
+        min: u64,
+    },
+    /// `InvalidRange`: the requested range selects nothing of the version that was opened.
+    /// Carries that version's validators, so preconditions can still be judged first.
+    #[error("the range is not satisfiable for an object of {size} bytes")]
+    InvalidRange {
+        /// The object's size (for `Content-Range: bytes */size`).
+        size: u64,
+        /// Its ETag, unquoted.
+        etag: String,
+        /// Its last write time.
+        last_modified: std::time::SystemTime,
+    },
     /// `InvalidPartOrder`.
     #[error("the list of parts was not in ascending order")]
     InvalidPartOrder,

@@ -47,13 +47,15 @@ pub trait Store: Send + Sync + 'static {
     async fn put_objects_atomic(&self, items: Vec<PutItem>) -> Result<Vec<ObjectMeta>>;
     /// Object metadata; `NoSuchKey` if absent.
     async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectMeta>;
-    /// Object metadata and body; `range` is an inclusive, already-validated byte range.
+    /// Object metadata and body from one open of the object, so they always describe the
+    /// same version. `range` is resolved against that version's size; a range that selects
+    /// nothing is [`StoreError::InvalidRange`].
     async fn get_object(
         &self,
         bucket: &str,
         key: &str,
-        range: Option<(u64, u64)>,
-    ) -> Result<(ObjectMeta, ByteStream)>;
+        range: Option<ByteRange>,
+    ) -> Result<GetObject>;
     /// Delete an object; deleting a missing key succeeds.
     async fn delete_object(&self, bucket: &str, key: &str) -> Result<()>;
     /// One page of keys in byte order (ListObjects v1 semantics).
@@ -84,6 +86,7 @@ pub trait Store: Send + Sync + 'static {
         parts: &[CompletedPart],
     ) -> Result<ByteStream>;
     /// Assemble the listed parts into the object (ETag `md5-of-md5s-N`) and drop the upload.
+    /// Every part but the last must hold at least [`MIN_PART_SIZE`] bytes (`EntityTooSmall`).
     async fn complete_multipart(
         &self,
         bucket: &str,
@@ -93,6 +96,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<ObjectMeta>;
     /// Drop an upload and its parts.
     async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()>;
+    /// One page of the bucket's unfinished uploads, by key and then by initiation.
+    async fn list_multipart_uploads(
+        &self,
+        bucket: &str,
+        query: &ListUploadsQuery,
+    ) -> Result<ListUploadsPage>;
 }
 
 /// Collect a stream into memory, refusing more than `limit` bytes (for bodies that must be

@@ -115,6 +115,55 @@ pub struct ObjectMeta {
     pub attrs: ObjectAttrs,
 }
 
+/// A byte range as the client asked for it, before it is matched against an object's size
+/// (the store resolves it against the version it opens, so size and bytes always agree).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteRange {
+    /// `bytes=first-last`, inclusive; a `last` past the end means "to the end".
+    FromTo(u64, u64),
+    /// `bytes=first-`: from `first` to the end.
+    From(u64),
+    /// `bytes=-n`: the last `n` bytes.
+    Suffix(u64),
+}
+
+impl ByteRange {
+    /// The inclusive `(first, last)` this range selects from an object of `size` bytes;
+    /// `None` when it selects nothing (it starts at or past the end, asks for zero bytes,
+    /// or is `FromTo` with `last < first`).
+    pub fn resolve(self, size: u64) -> Option<(u64, u64)> {
+        let end = size.checked_sub(1)?;
+        match self {
+            ByteRange::FromTo(first, last) if first <= last && first < size => {
+                Some((first, last.min(end)))
+            }
+            ByteRange::From(first) if first < size => Some((first, end)),
+            ByteRange::Suffix(n) if n > 0 => Some((size - n.min(size), end)),
+            _ => None,
+        }
+    }
+}
+
+/// What a GET returns: the metadata and bytes of one version of the object.
+pub struct GetObject {
+    /// The version that was opened.
+    pub meta: ObjectMeta,
+    /// The inclusive range the body covers, resolved against `meta.size`; `None` for the
+    /// whole object.
+    pub range: Option<(u64, u64)>,
+    /// The bytes (only the range, if one was asked for).
+    pub body: ByteStream,
+}
+
+impl std::fmt::Debug for GetObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GetObject")
+            .field("meta", &self.meta)
+            .field("range", &self.range)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A ListObjects v1 request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListQuery {
@@ -167,6 +216,50 @@ pub struct MultipartUpload {
     pub opts: PutOptions,
     /// Parts by number.
     pub parts: Vec<PartInfo>,
+}
+
+/// Smallest size of every part but the last of a completed upload (the COS minimum).
+pub const MIN_PART_SIZE: u64 = 1024 * 1024;
+
+/// A List Multipart Uploads request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListUploadsQuery {
+    /// Only uploads of keys starting with this.
+    pub prefix: String,
+    /// Group keys sharing a prefix up to this string into CommonPrefixes (empty: none).
+    pub delimiter: String,
+    /// Start after this key (or common prefix); empty: from the start.
+    pub key_marker: String,
+    /// With `key_marker`: also include uploads of that key whose id sorts after this one.
+    pub upload_id_marker: String,
+    /// Most Uploads + CommonPrefixes (1..=1000).
+    pub max_uploads: usize,
+}
+
+/// An in-progress multipart upload, as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadSummary {
+    /// Target key.
+    pub key: String,
+    /// The upload id.
+    pub upload_id: String,
+    /// When it was initiated.
+    pub initiated: SystemTime,
+}
+
+/// One List Multipart Uploads page: by key, then by initiation within a key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListUploadsPage {
+    /// Uploads.
+    pub uploads: Vec<UploadSummary>,
+    /// Common prefixes, in byte order.
+    pub common_prefixes: Vec<String>,
+    /// More entries follow.
+    pub is_truncated: bool,
+    /// When truncated: the last key or prefix returned.
+    pub next_key_marker: Option<String>,
+    /// When truncated and the last entry was an upload: its id.
+    pub next_upload_id_marker: Option<String>,
 }
 
 /// A part named in Complete Multipart Upload.

@@ -31,6 +31,7 @@ contract_test!(
     atomic_batch_is_all_or_nothing,
     multipart_complete,
     multipart_errors_and_abort,
+    listing_multipart_uploads,
     concurrent_writers_never_mix,
     bucket_lifecycle,
 );

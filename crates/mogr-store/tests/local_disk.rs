@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use mogr_store::contract::{body, md5_hex, read_all};
 use mogr_store::{
-    Acl, CompletedPart, ListQuery, LocalStore, ObjectAttrs, PutOptions, Store, StoreError,
+    Acl, CompletedPart, ListQuery, ListUploadsQuery, LocalStore, ObjectAttrs, PutOptions, Store,
+    StoreError,
 };
 
 const BUCKET: &str = "photos-1250000000";
@@ -96,10 +97,28 @@ async fn state_survives_a_reopen() {
         listed,
         [("a/b.png", 9, png.as_str()), ("z", 3, zzz.as_str())]
     );
-    let (meta, stream) = store.get_object(BUCKET, "a/b.png", None).await.unwrap();
-    assert_eq!(meta.attrs, attrs);
-    assert_eq!(read_all(stream).await, b"png bytes");
+    let got = store.get_object(BUCKET, "a/b.png", None).await.unwrap();
+    assert_eq!(got.meta.attrs, attrs);
+    assert_eq!(read_all(got.body).await, b"png bytes");
 
+    let listed = store
+        .list_multipart_uploads(
+            BUCKET,
+            &ListUploadsQuery {
+                max_uploads: 1000,
+                ..ListUploadsQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        listed
+            .uploads
+            .iter()
+            .map(|u| (u.key.as_str(), u.upload_id.as_str()))
+            .collect::<Vec<_>>(),
+        [("mp", upload.as_str())]
+    );
     let parts = store.list_parts(BUCKET, "mp", &upload).await.unwrap();
     assert_eq!(parts.parts.len(), 1);
     let done = [CompletedPart {
@@ -110,8 +129,8 @@ async fn state_survives_a_reopen() {
         .complete_multipart(BUCKET, "mp", &upload, &done)
         .await
         .unwrap();
-    let (_, stream) = store.get_object(BUCKET, "mp", None).await.unwrap();
-    assert_eq!(read_all(stream).await, b"part one");
+    let got = store.get_object(BUCKET, "mp", None).await.unwrap();
+    assert_eq!(read_all(got.body).await, b"part one");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -198,7 +217,7 @@ async fn failed_writes_leave_no_staged_files() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn open_sweeps_dead_staging_and_skips_damaged_records() {
+async fn open_sweeps_all_staging_and_skips_damaged_records() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = LocalStore::open(dir.path()).unwrap();
@@ -222,8 +241,9 @@ async fn open_sweeps_dead_staging_and_skips_damaged_records() {
         .unwrap()
         .set_modified(two_hours_ago)
         .unwrap();
+    // Written a moment ago, yet no writer can be alive: the data root has one process.
     let fresh = tmp.join("4567.tmp");
-    std::fs::write(&fresh, b"a live writer's file").unwrap();
+    std::fs::write(&fresh, b"left by a writer that died just now").unwrap();
     std::fs::create_dir_all(tmp.join("89ab.gone/objects")).unwrap();
     // Cut the trailer off one record, as a damaged disk might.
     let damaged = all_files(dir.path())
@@ -236,7 +256,7 @@ async fn open_sweeps_dead_staging_and_skips_damaged_records() {
     std::fs::write(&damaged, b"soon damaged").unwrap();
 
     let store = LocalStore::open(dir.path()).unwrap();
-    assert_eq!(staging_entries(dir.path()), [fresh]);
+    assert_eq!(staging_entries(dir.path()), Vec::<PathBuf>::new());
     let page = store.list_objects(BUCKET, &all_keys()).await.unwrap();
     assert_eq!(
         page.objects
@@ -251,6 +271,6 @@ async fn open_sweeps_dead_staging_and_skips_damaged_records() {
         .put_object(BUCKET, "bad", body(b"new"), PutOptions::default())
         .await
         .unwrap();
-    let (_, stream) = store.get_object(BUCKET, "bad", None).await.unwrap();
-    assert_eq!(read_all(stream).await, b"new");
+    let got = store.get_object(BUCKET, "bad", None).await.unwrap();
+    assert_eq!(read_all(got.body).await, b"new");
 }

@@ -791,3 +791,134 @@ fn over_decoded_param_list_entries_are_re_encoded() {
     let req = Received::new("GET", "/dir/photo.jpg", Some(&query), &[("host", PY_HOST)]);
     req.check(PY_KEY, PY_NOW).unwrap();
 }
+
+/// An Authorization naming `host` `n` times, against a `Host` with a port.
+fn repeated_host_request(n: usize) -> Received {
+    let now = PY_NOW;
+    let list = vec!["host"; n].join(";");
+    let auth = auth_header(
+        PY_ID,
+        &format!("{};{}", now - 60, now + 60),
+        &list,
+        "",
+        "0000000000000000000000000000000000000000",
+    );
+    Received::new("GET", "/a.jpg", None, &[("host", "127.0.0.1:9000")]).with_auth(&auth)
+}
+
+#[test]
+fn a_header_named_twice_is_malformed_not_exponential() {
+    // Each repeated `host` used to double the candidate strings: 30 entries meant 2^30.
+    for n in [2, 30, 64] {
+        let err = repeated_host_request(n).check(PY_KEY, PY_NOW).unwrap_err();
+        assert!(
+            matches!(&err, AuthError::Malformed(m) if m.contains("twice")),
+            "{n} host entries: {err:?}"
+        );
+        assert_eq!(CosError::from(err).code, ErrorCode::AccessDenied);
+    }
+    // Case does not make a second entry distinct.
+    let h = headers(&[(
+        "authorization",
+        "q-sign-algorithm=sha1&q-ak=AK&q-sign-time=1;2&q-header-list=Host;host&q-signature=ab",
+    )]);
+    assert!(matches!(
+        extract(&h, &Query::default()),
+        Err(AuthError::Malformed(_))
+    ));
+}
+
+#[test]
+fn a_param_named_twice_or_too_many_is_malformed() {
+    let with_params = |list: &str| {
+        let h = headers(&[(
+            "authorization",
+            &format!(
+                "q-sign-algorithm=sha1&q-ak=AK&q-sign-time=1;2&q-url-param-list={list}&q-signature=ab"
+            ),
+        )]);
+        extract(&h, &Query::default())
+    };
+    for list in [
+        "acl;acl",
+        "uploads;prefix;uploads",
+        "imagemogr2%2fstrip;imageMogr2%2Fstrip",
+    ] {
+        assert!(
+            matches!(with_params(list), Err(AuthError::Malformed(_))),
+            "{list}"
+        );
+    }
+    let names = |n: usize| {
+        (0..n)
+            .map(|i| format!("p{i}"))
+            .collect::<Vec<_>>()
+            .join(";")
+    };
+    let at_cap = with_params(&names(MAX_URL_PARAM_LIST)).unwrap().unwrap();
+    assert_eq!(at_cap.url_param_list.len(), MAX_URL_PARAM_LIST);
+    assert!(matches!(
+        with_params(&names(MAX_URL_PARAM_LIST + 1)),
+        Err(AuthError::Malformed(_))
+    ));
+
+    let headers_list = |n: usize| {
+        let list = (0..n)
+            .map(|i| format!("x-h{i}"))
+            .collect::<Vec<_>>()
+            .join(";");
+        let h = headers(&[(
+            "authorization",
+            &format!(
+                "q-sign-algorithm=sha1&q-ak=AK&q-sign-time=1;2&q-header-list={list}&q-signature=ab"
+            ),
+        )]);
+        extract(&h, &Query::default())
+    };
+    assert_eq!(
+        headers_list(MAX_HEADER_LIST)
+            .unwrap()
+            .unwrap()
+            .header_list
+            .len(),
+        MAX_HEADER_LIST
+    );
+    assert!(matches!(
+        headers_list(MAX_HEADER_LIST + 1),
+        Err(AuthError::Malformed(_))
+    ));
+}
+
+#[test]
+fn a_thousand_signed_params_verify_and_the_first_of_a_name_counts() {
+    let now = 1_800_000_000;
+    let params: Vec<(String, String)> = (0..MAX_URL_PARAM_LIST)
+        .map(|i| (format!("p{i}"), format!("v {i}/")))
+        .collect();
+    let auth = sign(
+        "GET",
+        "/a.jpg",
+        &params,
+        &owned(&[("host", PY_HOST)]),
+        PY_ID,
+        PY_KEY,
+        now,
+        now + 60,
+    );
+    let mut query: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", url_encode(v)))
+        .collect();
+    // A later duplicate of a signed name is not what was signed and must not be used.
+    query.push("p0=tampered".into());
+    let query = query.join("&");
+    let req = Received::new("GET", "/a.jpg", Some(&query), &[("host", PY_HOST)]).with_auth(&auth);
+    req.check(PY_KEY, now).unwrap();
+
+    let swapped = format!("p0=tampered&{query}");
+    let req = Received::new("GET", "/a.jpg", Some(&swapped), &[("host", PY_HOST)]).with_auth(&auth);
+    assert!(matches!(
+        req.check(PY_KEY, now),
+        Err(AuthError::Mismatch { .. })
+    ));
+}

@@ -7,6 +7,7 @@ mod misc;
 mod multipart;
 mod service;
 mod upload_result;
+mod uploads;
 pub(crate) mod writer;
 
 pub use acl::{parse_acl_body, AccessControlPolicy, ALL_USERS_URI};
@@ -18,6 +19,7 @@ pub use multipart::{
 };
 pub use service::{BucketEntry, ListAllMyBucketsResult};
 pub use upload_result::{ImageInfoXml, OriginalInfo, ProcessResultObject, UploadResult};
+pub use uploads::{ListMultipartUploadsResult, UploadEntry};
 pub use writer::XML_DECLARATION;
 
 use crate::error::{CosError, ErrorCode};

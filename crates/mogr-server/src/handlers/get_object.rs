@@ -1,4 +1,9 @@
 //! GET / HEAD Object: ranges, conditionals, stored attributes and `response-*` overrides.
+//!
+//! GET opens the object once: the conditionals, the range and the body all come from the
+//! version that open found, so a concurrent overwrite can never mix two versions.
+
+use std::time::SystemTime;
 
 use axum::body::Body;
 use axum::response::Response;
@@ -6,55 +11,95 @@ use http::header::{CONTENT_LENGTH, CONTENT_RANGE, ETAG, LAST_MODIFIED, RANGE};
 use http::{HeaderValue, StatusCode};
 use mogr_cos::time_fmt::http_date;
 use mogr_cos::ErrorCode;
+use mogr_store::{ObjectMeta, StoreError};
 
 use crate::conditional::{self, Precondition};
 use crate::context::RequestCtx;
 use crate::error_map::{ApiError, ApiResult};
 use crate::object_headers::{quoted_etag, write_object_headers};
-use crate::range::{self, RangeOutcome};
+use crate::range;
 use crate::respond;
 use crate::state::AppState;
 
 /// `GET /<key>` (`head == false`) or `HEAD /<key>`.
 pub async fn handle(state: &AppState, ctx: &RequestCtx, head: bool) -> ApiResult<Response> {
     let bucket = ctx.bucket()?;
-    let meta = state.store.head_object(bucket, &ctx.key).await?;
+    let asked = range::parse(ctx.header(RANGE.as_str()));
+    if head {
+        let meta = state.store.head_object(bucket, &ctx.key).await?;
+        if let Some(res) = precondition_response(ctx, &meta.etag, meta.last_modified)? {
+            return Ok(res);
+        }
+        let resolved = match asked {
+            None => None,
+            Some(asked) => Some(asked.resolve(meta.size).ok_or_else(|| {
+                ApiError::new(ErrorCode::InvalidRange)
+                    .with_header(CONTENT_RANGE, &format!("bytes */{}", meta.size))
+            })?),
+        };
+        return Ok(object_response(ctx, &meta, resolved, Body::empty()));
+    }
+    let got = match state.store.get_object(bucket, &ctx.key, asked).await {
+        Ok(got) => got,
+        Err(e) => {
+            // Preconditions are judged before the range (RFC 9110 §13.2.2).
+            if let StoreError::InvalidRange {
+                etag,
+                last_modified,
+                ..
+            } = &e
+            {
+                if let Some(res) = precondition_response(ctx, etag, *last_modified)? {
+                    return Ok(res);
+                }
+            }
+            return Err(e.into());
+        }
+    };
+    // A 304 or 412 drops the body unread, which closes the object.
+    if let Some(res) = precondition_response(ctx, &got.meta.etag, got.meta.last_modified)? {
+        return Ok(res);
+    }
+    Ok(object_response(
+        ctx,
+        &got.meta,
+        got.range,
+        Body::from_stream(got.body),
+    ))
+}
 
-    match conditional::evaluate(&ctx.headers, &meta.etag, meta.last_modified) {
-        Precondition::Proceed => {}
-        Precondition::Failed => return Err(ApiError::new(ErrorCode::PreconditionFailed)),
+/// `Some(304)` or `Err(412)` when the conditional headers stop the request.
+fn precondition_response(
+    ctx: &RequestCtx,
+    etag: &str,
+    last_modified: SystemTime,
+) -> ApiResult<Option<Response>> {
+    match conditional::evaluate(&ctx.headers, etag, last_modified) {
+        Precondition::Proceed => Ok(None),
+        Precondition::Failed => Err(ApiError::new(ErrorCode::PreconditionFailed)),
         Precondition::NotModified => {
             let mut res = respond::empty(StatusCode::NOT_MODIFIED);
             let h = res.headers_mut();
-            if let Ok(v) = HeaderValue::from_str(&quoted_etag(&meta.etag)) {
+            if let Ok(v) = HeaderValue::from_str(&quoted_etag(etag)) {
                 h.insert(ETAG, v);
             }
-            if let Ok(v) = HeaderValue::from_str(&http_date(meta.last_modified)) {
+            if let Ok(v) = HeaderValue::from_str(&http_date(last_modified)) {
                 h.insert(LAST_MODIFIED, v);
             }
-            return Ok(res);
+            Ok(Some(res))
         }
     }
+}
 
-    let range = match range::evaluate(ctx.header(RANGE.as_str()), meta.size) {
-        RangeOutcome::Full => None,
-        RangeOutcome::Partial(start, end) => Some((start, end)),
-        RangeOutcome::Unsatisfiable => {
-            return Err(ApiError::new(ErrorCode::InvalidRange)
-                .with_header(CONTENT_RANGE, &format!("bytes */{}", meta.size)));
-        }
-    };
-
-    let (meta, body) = if head {
-        (meta, Body::empty())
-    } else {
-        let (meta, stream) = state.store.get_object(bucket, &ctx.key, range).await?;
-        (meta, Body::from_stream(stream))
-    };
-
+/// 200 or 206 with the object's headers; `range` is already resolved against `meta.size`.
+fn object_response(
+    ctx: &RequestCtx,
+    meta: &ObjectMeta,
+    range: Option<(u64, u64)>,
+    body: Body,
+) -> Response {
     let mut res = Response::new(body);
-    let headers = res.headers_mut();
-    write_object_headers(headers, &meta, &ctx.query);
+    write_object_headers(res.headers_mut(), meta, &ctx.query);
     let length = match range {
         Some((start, end)) => {
             *res.status_mut() = StatusCode::PARTIAL_CONTENT;
@@ -67,5 +112,5 @@ pub async fn handle(state: &AppState, ctx: &RequestCtx, head: bool) -> ApiResult
     };
     res.headers_mut()
         .insert(CONTENT_LENGTH, HeaderValue::from(length));
-    Ok(res)
+    res
 }

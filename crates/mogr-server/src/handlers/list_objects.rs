@@ -8,6 +8,7 @@ use mogr_store::ListQuery;
 
 use crate::context::{owner_of, RequestCtx};
 use crate::error_map::{ApiError, ApiResult};
+use crate::handlers::encoding_url;
 use crate::respond::{self, X_COS_BUCKET_REGION};
 use crate::state::AppState;
 
@@ -30,16 +31,7 @@ fn max_keys(ctx: &RequestCtx) -> ApiResult<usize> {
 /// `GET /` on a bucket.
 pub async fn handle(state: &AppState, ctx: &RequestCtx) -> ApiResult<Response> {
     let bucket = ctx.bucket()?;
-    let encoding_url = match ctx.query.get("encoding-type") {
-        None | Some("") => false,
-        Some(v) if v.eq_ignore_ascii_case("url") => true,
-        Some(v) => {
-            return Err(ApiError::with_message(
-                ErrorCode::InvalidArgument,
-                format!("invalid encoding-type `{v}`"),
-            ))
-        }
-    };
+    let encoding_url = encoding_url(ctx)?;
     let max = max_keys(ctx)?;
     let query = ListQuery {
         prefix: ctx.query.get("prefix").unwrap_or("").to_string(),

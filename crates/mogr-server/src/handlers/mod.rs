@@ -11,6 +11,7 @@ pub mod get_object;
 pub mod head_bucket;
 pub mod initiate_multipart;
 pub mod list_buckets;
+pub mod list_multipart_uploads;
 pub mod list_objects;
 pub mod list_parts;
 pub mod preflight;
@@ -35,5 +36,18 @@ pub fn upload_id(ctx: &RequestCtx) -> ApiResult<&str> {
     match ctx.query.get("uploadId") {
         Some(id) if !id.is_empty() => Ok(id),
         _ => Err(ApiError::new(ErrorCode::NoSuchUpload)),
+    }
+}
+
+/// `encoding-type`: `url` asks for percent-encoded keys in listings; anything else but
+/// absent or empty is `InvalidArgument`.
+pub fn encoding_url(ctx: &RequestCtx) -> ApiResult<bool> {
+    match ctx.query.get("encoding-type") {
+        None | Some("") => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("url") => Ok(true),
+        Some(v) => Err(ApiError::with_message(
+            ErrorCode::InvalidArgument,
+            format!("invalid encoding-type `{v}`"),
+        )),
     }
 }

@@ -4,7 +4,7 @@
 
 use axum::response::Response;
 use http::StatusCode;
-use mogr_store::collect_limited;
+use mogr_store::{collect_limited, GetObject};
 
 use super::errors::{source_error, too_large};
 use super::persist::{output_items, run_plan, Origin};
@@ -28,7 +28,9 @@ pub async fn image_process(origin: Origin<'_>, header: &str) -> ApiResult<Respon
         return Err(too_large(limit));
     }
     let slot = state.images.admit()?;
-    let (meta, stream) = state.store.get_object(bucket, key, None).await?;
+    let GetObject {
+        meta, body: stream, ..
+    } = state.store.get_object(bucket, key, None).await?;
     let source = collect_limited(stream, limit)
         .await
         .map_err(|e| source_error(e, limit))?;

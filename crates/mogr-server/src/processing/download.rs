@@ -14,7 +14,7 @@ use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, LAST_MODIFIED};
 use http::{HeaderValue, StatusCode};
 use mogr_cos::time_fmt::http_date;
-use mogr_store::collect_limited;
+use mogr_store::{collect_limited, GetObject};
 
 use super::errors::{image_error, rule_error, source_error, too_large};
 use super::pipeline::ignores_limit_errors;
@@ -46,7 +46,9 @@ pub async fn get_processed(
 
     // Take the place first: a refused request costs no read of the source.
     let slot = images.admit()?;
-    let (meta, stream) = state.store.get_object(bucket, key, None).await?;
+    let GetObject {
+        meta, body: stream, ..
+    } = state.store.get_object(bucket, key, None).await?;
     let source = collect_limited(stream, limit)
         .await
         .map_err(|e| source_error(e, limit))?;
@@ -73,8 +75,8 @@ async fn original_streamed(
     let (meta, body) = if head {
         (state.store.head_object(bucket, key).await?, Body::empty())
     } else {
-        let (meta, stream) = state.store.get_object(bucket, key, None).await?;
-        (meta, Body::from_stream(stream))
+        let got = state.store.get_object(bucket, key, None).await?;
+        (got.meta, Body::from_stream(got.body))
     };
     let mime = meta
         .attrs

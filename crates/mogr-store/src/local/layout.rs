@@ -2,6 +2,8 @@
 //! addressed by the SHA-1 of their key, so no key can name a path outside its bucket.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use sha1::{Digest, Sha1};
 
@@ -88,10 +90,23 @@ impl Layout {
 /// Length of an upload id in hex digits.
 const UPLOAD_ID_LEN: usize = 32;
 
-/// A new random upload id.
+/// A new upload id: 16 hex digits of the creation time in nanoseconds, then 16 random ones.
+/// Ids of one key thus sort in initiation order, which is the order List Multipart Uploads
+/// promises, and an upload-id-marker keeps its place even after its upload is gone.
 pub(crate) fn new_upload_id() -> String {
-    let id: [u8; UPLOAD_ID_LEN / 2] = rand::random();
-    hex::encode(id)
+    // Strictly increasing within the process even when the clock is coarse or steps back.
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    let previous = LAST
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+            Some(now.max(last.saturating_add(1)))
+        })
+        .unwrap_or(now);
+    let nanos = now.max(previous.saturating_add(1));
+    let salt: [u8; UPLOAD_ID_LEN / 4] = rand::random();
+    format!("{nanos:016x}{}", hex::encode(salt))
 }
 
 /// Whether `id` has the shape of an id from [`new_upload_id`]; anything else would be a path
@@ -129,6 +144,11 @@ mod tests {
     #[test]
     fn upload_ids_are_checked_before_use_as_paths() {
         assert!(is_upload_id(&new_upload_id()));
+        let (first, second) = (new_upload_id(), new_upload_id());
+        assert!(
+            first < second,
+            "{first} then {second}: ids must sort by creation"
+        );
         assert!(!is_upload_id("../../../../../../../../../../etc"));
         assert!(!is_upload_id("0123456789ABCDEF0123456789abcdef"));
         assert!(!is_upload_id(""));

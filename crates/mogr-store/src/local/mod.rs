@@ -22,26 +22,24 @@ mod list;
 mod multipart;
 mod objects;
 mod record;
+mod upload_list;
 mod writer;
 
 use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
 use self::bucket::Bucket;
 use self::layout::Layout;
 use crate::types::{
-    validate_bucket, Acl, BucketInfo, ByteStream, CompletedPart, ListPage, ListQuery,
-    MultipartUpload, ObjectMeta, PartInfo, PutItem, PutOptions,
+    validate_bucket, Acl, BucketInfo, ByteRange, ByteStream, CompletedPart, GetObject, ListPage,
+    ListQuery, ListUploadsPage, ListUploadsQuery, MultipartUpload, ObjectMeta, PartInfo, PutItem,
+    PutOptions,
 };
 use crate::{Result, Store, StoreError};
-
-/// Staged files untouched for this long belong to writers that died; they are swept at open.
-const STALE_AFTER: Duration = Duration::from_secs(3600);
 
 /// A store on the local file system.
 #[derive(Debug)]
@@ -101,23 +99,15 @@ impl LocalStore {
     }
 }
 
-/// Remove what dead writers left in the staging area.
+/// Empty the staging area. The data root belongs to one process, so at open nothing can
+/// still be writing there: whatever is left came from writers that died (or from trees
+/// moved aside for removal), however recent.
 fn sweep_staging(tmp: &Path) -> io::Result<()> {
-    let now = SystemTime::now();
     for entry in std::fs::read_dir(tmp)? {
         let entry = entry?;
         let path = entry.path();
-        let meta = entry.metadata()?;
-        let removed_tree = path.extension().is_some_and(|e| e == "gone");
-        let stale = meta
-            .modified()
-            .ok()
-            .and_then(|m| now.duration_since(m).ok())
-            .is_some_and(|age| age > STALE_AFTER);
-        if !(removed_tree || stale) {
-            continue;
-        }
-        let _ = if meta.is_dir() {
+        // Failing to remove one only leaves garbage for the next open to sweep.
+        let _ = if entry.file_type()?.is_dir() {
             std::fs::remove_dir_all(&path)
         } else {
             std::fs::remove_file(&path)
@@ -171,8 +161,8 @@ impl Store for LocalStore {
         &self,
         bucket: &str,
         key: &str,
-        range: Option<(u64, u64)>,
-    ) -> Result<(ObjectMeta, ByteStream)> {
+        range: Option<ByteRange>,
+    ) -> Result<GetObject> {
         self.get_object_impl(bucket, key, range).await
     }
 
@@ -236,5 +226,13 @@ impl Store for LocalStore {
 
     async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()> {
         self.abort_multipart_impl(bucket, key, upload_id).await
+    }
+
+    async fn list_multipart_uploads(
+        &self,
+        bucket: &str,
+        query: &ListUploadsQuery,
+    ) -> Result<ListUploadsPage> {
+        self.list_multipart_uploads_impl(bucket, query).await
     }
 }

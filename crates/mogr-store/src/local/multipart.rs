@@ -2,7 +2,7 @@
 //! them into one object record and publishes it like any other write.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -14,12 +14,13 @@ use tokio_util::io::ReaderStream;
 use super::bucket::Bucket;
 use super::layout::{is_upload_id, new_upload_id, part_number_of, UPLOAD_FILE};
 use super::objects::{Staged, READ_CHUNK};
-use super::record::{open_record, RecordHeader};
+use super::record::{join_time, open_record, RecordHeader};
+use super::upload_list;
 use super::writer::{remove_tree, stage_small_file, sync_dirs, RecordWriter};
 use super::LocalStore;
 use crate::types::{
-    validate_key, ByteStream, CompletedPart, MultipartUpload, ObjectAttrs, ObjectMeta, PartInfo,
-    PutOptions,
+    validate_key, ByteStream, CompletedPart, ListUploadsPage, ListUploadsQuery, MultipartUpload,
+    ObjectAttrs, ObjectMeta, PartInfo, PutOptions, UploadSummary, MIN_PART_SIZE,
 };
 use crate::{Result, StoreError};
 
@@ -32,6 +33,42 @@ struct UploadFile {
     key: String,
     attrs: ObjectAttrs,
     initiated_secs: u64,
+}
+
+/// Read the facts of every upload under `uploads_dir` (blocking). Uploads completed or
+/// aborted during the scan, and damaged ones, are left out.
+fn scan_uploads_blocking(uploads_dir: &Path) -> io::Result<Vec<UploadSummary>> {
+    let entries = match std::fs::read_dir(uploads_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut uploads = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let Some(upload_id) = entry
+            .file_name()
+            .to_str()
+            .filter(|n| is_upload_id(n))
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        let bytes = match std::fs::read(entry.path().join(UPLOAD_FILE)) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        let Ok(facts) = serde_json::from_slice::<UploadFile>(&bytes) else {
+            continue;
+        };
+        uploads.push(UploadSummary {
+            key: facts.key,
+            upload_id,
+            initiated: join_time(facts.initiated_secs, 0),
+        });
+    }
+    Ok(uploads)
 }
 
 /// A part chosen for completion, with the ETag it was validated against.
@@ -203,7 +240,8 @@ impl LocalStore {
         })
     }
 
-    /// Check a completion list: ascending part numbers, each uploaded with the ETag given.
+    /// Check a completion list: ascending part numbers, each uploaded with the ETag given,
+    /// all but the last at least [`MIN_PART_SIZE`].
     async fn choose_parts(
         &self,
         bucket: &str,
@@ -222,6 +260,7 @@ impl LocalStore {
             return Err(StoreError::InvalidPartOrder);
         }
         let mut chosen = Vec::with_capacity(parts.len());
+        let mut sizes = Vec::with_capacity(parts.len());
         for part in parts {
             let number = part.part_number;
             let path = self.layout.part_path(&bucket.name, upload_id, number);
@@ -243,6 +282,19 @@ impl LocalStore {
             chosen.push(ChosenPart {
                 path,
                 etag: header.etag,
+            });
+            sizes.push((number, header.size));
+        }
+        // Only once every listed part is known good, so a missing or mismatched part is
+        // reported as such rather than as a size problem.
+        if let Some((number, size)) = sizes
+            .split_last()
+            .and_then(|(_, all_but_last)| all_but_last.iter().find(|(_, s)| *s < MIN_PART_SIZE))
+        {
+            return Err(StoreError::EntityTooSmall {
+                part_number: *number,
+                size: *size,
+                min: MIN_PART_SIZE,
             });
         }
         Ok((bucket, upload, chosen))
@@ -343,5 +395,19 @@ impl LocalStore {
             }
             other => other,
         }
+    }
+
+    pub(super) async fn list_multipart_uploads_impl(
+        &self,
+        bucket: &str,
+        query: &ListUploadsQuery,
+    ) -> Result<ListUploadsPage> {
+        let bucket = self.bucket(bucket)?;
+        let dir = self.layout.uploads_dir(&bucket.name);
+        // One blocking task for the whole scan rather than one per file.
+        let uploads = tokio::task::spawn_blocking(move || scan_uploads_blocking(&dir))
+            .await
+            .map_err(io::Error::other)??;
+        Ok(upload_list::page(uploads, query))
     }
 }

@@ -13,7 +13,9 @@ use super::layout::OBJECTS_DIR;
 use super::record::{open_record, RecordHeader};
 use super::writer::{ensure_dir, sync_dir, sync_dirs, RecordWriter, TempFile};
 use super::LocalStore;
-use crate::types::{validate_key, ByteStream, ObjectMeta, PutItem, PutOptions};
+use crate::types::{
+    validate_key, ByteRange, ByteStream, GetObject, ObjectMeta, PutItem, PutOptions,
+};
 use crate::{Result, StoreError};
 
 /// Chunk size of object body streams.
@@ -157,23 +159,35 @@ impl LocalStore {
         &self,
         bucket: &str,
         key: &str,
-        range: Option<(u64, u64)>,
-    ) -> Result<(ObjectMeta, ByteStream)> {
+        range: Option<ByteRange>,
+    ) -> Result<GetObject> {
         let (mut file, header) = self.open_object(bucket, key).await?;
-        let (start, len) = match range {
-            None => (0, header.size),
-            Some((first, last)) if first <= last && last < header.size => (first, last - first + 1),
-            Some((first, last)) => {
-                return Err(StoreError::InvalidArgument(format!(
-                    "range {first}-{last} is outside the object's {} bytes",
-                    header.size
-                )))
+        // Resolved against this very record, so size, range and bytes agree even if the key
+        // is overwritten meanwhile.
+        let range = match range {
+            None => None,
+            Some(asked) => {
+                Some(
+                    asked
+                        .resolve(header.size)
+                        .ok_or_else(|| StoreError::InvalidRange {
+                            size: header.size,
+                            etag: header.etag.clone(),
+                            last_modified: header.last_modified(),
+                        })?,
+                )
             }
         };
+        let (start, len) =
+            range.map_or((0, header.size), |(first, last)| (first, last - first + 1));
         file.seek(SeekFrom::Start(start)).await?;
         // The open handle keeps this version readable even if the key is overwritten meanwhile.
         let body = ReaderStream::with_capacity(file.take(len), READ_CHUNK);
-        Ok((header.to_meta(), Box::pin(body)))
+        Ok(GetObject {
+            meta: header.to_meta(),
+            range,
+            body: Box::pin(body),
+        })
     }
 
     pub(super) async fn delete_object_impl(&self, bucket: &str, key: &str) -> Result<()> {
