@@ -2,18 +2,6 @@
 
 use crate::encode::form_decode;
 
-/// Decoded-key prefixes that mark a query component as a processing rule (§1.2).
-const RULE_PREFIXES: [&str; 8] = [
-    "imageMogr2",
-    "imageView2",
-    "watermark/",
-    "imageInfo",
-    "imageAve",
-    "exif",
-    "style/",
-    "ci-process",
-];
-
 /// One `&`-separated component of the query string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryParam {
@@ -55,7 +43,7 @@ impl QueryParam {
 
     /// The processing rule this component carries, if its key names a processor.
     pub fn rule(&self) -> Option<String> {
-        if self.is_reserved() || !RULE_PREFIXES.iter().any(|p| self.key.starts_with(p)) {
+        if self.is_reserved() || !mogr_rule::is_processing_key(&self.key) {
             return None;
         }
         match self.raw_value.as_deref() {
