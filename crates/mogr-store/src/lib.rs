@@ -13,6 +13,16 @@ pub use types::*;
 use async_trait::async_trait;
 use bytes::Bytes;
 
+/// CRC-64/XZ, the checksum COS sends as `x-cos-hash-crc64ecma`. Slice-by-16 tables: about
+/// four times the bytewise table's speed, which matters because every stored byte passes here.
+pub static CRC64: crc::Crc<u64, crc::Table<16>> =
+    crc::Crc::<u64, crc::Table<16>>::new(&crc::CRC_64_XZ);
+
+/// CRC-64/XZ of a whole buffer.
+pub fn crc64(bytes: &[u8]) -> u64 {
+    CRC64.checksum(bytes)
+}
+
 /// Result type of store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

@@ -80,7 +80,7 @@ pub fn produce(
     Ok(Production {
         original: OriginalFacts {
             md5: hex::encode(digest),
-            crc64: crc64(original),
+            crc64: mogr_store::crc64(original),
             image_info,
         },
         outputs,
@@ -104,9 +104,4 @@ fn rule_failure(e: &ImageError, key: &str) -> ApiError {
     let mut err = image_error(e);
     err.error.message = format!("{} (rule for {key})", err.error.message);
     err
-}
-
-/// CRC-64/XZ, the checksum COS calls crc64ecma.
-fn crc64(bytes: &[u8]) -> u64 {
-    crc::Crc::<u64>::new(&crc::CRC_64_XZ).checksum(bytes)
 }

@@ -19,7 +19,7 @@ use crate::types::{
 use crate::{Result, StoreError};
 
 /// Chunk size of object body streams.
-pub(crate) const READ_CHUNK: usize = 64 * 1024;
+pub(crate) const READ_CHUNK: usize = 256 * 1024;
 /// How many records of a batch are staged at once.
 const STAGE_CONCURRENCY: usize = 8;
 

@@ -14,7 +14,6 @@ use crate::types::ByteStream;
 use crate::{Result, StoreError};
 
 /// CRC-64/XZ, which COS reports as `x-cos-hash-crc64ecma`.
-pub(crate) static CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_XZ);
 
 /// Write buffer; large enough that the blocking pool sees few, big writes.
 const WRITE_BUFFER: usize = 256 * 1024;
@@ -68,7 +67,7 @@ pub(crate) struct RecordWriter {
     file: BufWriter<tokio::fs::File>,
     temp: TempFile,
     md5: Md5,
-    crc: crc::Digest<'static, u64>,
+    crc: crc::Digest<'static, u64, crc::Table<16>>,
     size: u64,
 }
 
@@ -85,7 +84,7 @@ impl RecordWriter {
             file: BufWriter::with_capacity(WRITE_BUFFER, file),
             temp: TempFile::new(path),
             md5: Md5::new(),
-            crc: CRC64.digest(),
+            crc: crate::CRC64.digest(),
             size: 0,
         })
     }
