@@ -132,33 +132,28 @@ pub fn engine(args: &EngineArgs) -> Result<mogr_image::Engine, CliError> {
 /// `mogr serve`: resolve the configuration, bind, print where, serve forever.
 pub fn serve(args: ServeArgs) -> Result<(), CliError> {
     let file = load_file(args.config.as_deref())?;
-    let mut cfg = mogr_server::ServerConfig::default();
-    cfg.listen = args
-        .listen
-        .or(file.listen)
-        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9000)));
-    cfg.data_dir = args
-        .data
-        .clone()
-        .or(file.data.clone())
-        .unwrap_or_else(|| PathBuf::from("./data"));
-    if let Some(r) = &file.region {
-        cfg.region = r.clone();
-    }
-    if let Some(s) = &file.vhost_suffix {
-        cfg.vhost_suffix = s.clone();
-    }
-    cfg.default_bucket = file.default_bucket.clone();
-    if let Some(m) = file.max_object_size {
-        cfg.max_object_size = m;
-    }
-    if let Some(w) = file.image_workers {
-        cfg.image_workers = w.max(1);
-    }
-    if let Some(q) = file.image_queue {
-        cfg.image_queue = q;
-    }
-    cfg.engine = engine_config(&file);
+    let defaults = mogr_server::ServerConfig::default();
+    let mut cfg = mogr_server::ServerConfig {
+        listen: args
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9000))),
+        data_dir: args
+            .data
+            .clone()
+            .or(file.data.clone())
+            .unwrap_or_else(|| PathBuf::from("./data")),
+        region: file.region.clone().unwrap_or(defaults.region),
+        vhost_suffix: file.vhost_suffix.clone().unwrap_or(defaults.vhost_suffix),
+        default_bucket: file.default_bucket.clone(),
+        max_object_size: file.max_object_size.unwrap_or(defaults.max_object_size),
+        image_workers: file
+            .image_workers
+            .map_or(defaults.image_workers, |w| w.max(1)),
+        image_queue: file.image_queue.unwrap_or(defaults.image_queue),
+        engine: engine_config(&file),
+        credentials: Vec::new(),
+    };
     std::fs::create_dir_all(&cfg.data_dir).map_err(|e| CliError::io(&cfg.data_dir, e))?;
     cfg.credentials = match (args.secret_id, args.secret_key) {
         (Some(id), Some(key)) => vec![(id, key)],

@@ -4,19 +4,31 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 
+/// A running server, killed and reaped when dropped (also when a test panics).
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Start `mogr serve` and collect stdout up to the "listening on" line.
-fn start(args: &[&str]) -> (Child, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mogr"))
-        .arg("serve")
-        .args(args)
-        .env_remove("MOGR_SECRET_ID")
-        .env_remove("MOGR_SECRET_KEY")
-        .env_remove("MOGR_CONFIG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn mogr serve");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+fn start(args: &[&str]) -> (Server, String, String) {
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_mogr"))
+            .arg("serve")
+            .args(args)
+            .env_remove("MOGR_SECRET_ID")
+            .env_remove("MOGR_SECRET_KEY")
+            .env_remove("MOGR_CONFIG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn mogr serve"),
+    );
+    let mut out = BufReader::new(server.0.stdout.take().expect("stdout"));
     let mut text = String::new();
     loop {
         let mut line = String::new();
@@ -26,7 +38,7 @@ fn start(args: &[&str]) -> (Child, String, String) {
         text.push_str(&line);
         if let Some(rest) = line.strip_prefix("mogr listening on http://") {
             let addr = rest.split_whitespace().next().expect("address").to_string();
-            return (child, text, addr);
+            return (server, text, addr);
         }
     }
 }
@@ -57,7 +69,7 @@ fn generates_prints_and_reuses_credentials() {
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
 
-    let (mut child, text, addr) = start(&["--listen", "127.0.0.1:0", "--data", data]);
+    let (server, text, addr) = start(&["--listen", "127.0.0.1:0", "--data", data]);
     let id = field(&text, "SecretId");
     let key = field(&text, "SecretKey");
     assert!(id.starts_with("AKID") && id.len() > 20, "{text}");
@@ -66,13 +78,12 @@ fn generates_prints_and_reuses_credentials() {
     let resp = anonymous_get(&addr);
     assert!(resp.starts_with("HTTP/1.1 403"), "{resp}");
     assert!(resp.contains("<Code>AccessDenied</Code>"), "{resp}");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(server);
 
     let stored = std::fs::read_to_string(dir.path().join("data/.mogr-credentials.json")).unwrap();
     assert!(stored.contains(&id) && stored.contains(&key));
 
-    let (mut child, text, _) = start(&["--listen", "127.0.0.1:0", "--data", data]);
+    let (_server, text, _) = start(&["--listen", "127.0.0.1:0", "--data", data]);
     assert!(
         text.contains(&id),
         "restart must reuse the stored pair: {text}"
@@ -81,8 +92,6 @@ fn generates_prints_and_reuses_credentials() {
         !text.contains(&key),
         "the secret is printed only when generated: {text}"
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 #[test]
@@ -98,7 +107,7 @@ fn config_file_sets_listen_data_and_credentials() {
         ),
     )
     .unwrap();
-    let (mut child, text, addr) = start(&["--config", cfg.to_str().unwrap()]);
+    let (server, text, addr) = start(&["--config", cfg.to_str().unwrap()]);
     assert!(text.contains(data.to_str().unwrap()), "{text}");
     assert!(
         !text.contains("generated"),
@@ -106,8 +115,7 @@ fn config_file_sets_listen_data_and_credentials() {
     );
     assert!(data.is_dir());
     assert!(anonymous_get(&addr).starts_with("HTTP/1.1 403"));
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(server);
     assert!(!data.join(".mogr-credentials.json").exists());
 }
 

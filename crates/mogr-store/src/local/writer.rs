@@ -13,8 +13,6 @@ use super::record::RecordHeader;
 use crate::types::ByteStream;
 use crate::{Result, StoreError};
 
-/// CRC-64/XZ, which COS reports as `x-cos-hash-crc64ecma`.
-
 /// Write buffer; large enough that the blocking pool sees few, big writes.
 const WRITE_BUFFER: usize = 256 * 1024;
 
