@@ -41,6 +41,15 @@ pub fn decode_path(raw: &str) -> Option<String> {
         .map(|s| s.into_owned())
 }
 
+/// [`url_encode_path`] when a listing asked for `encoding-type=url`, else the text unchanged.
+pub fn url_encode_path_if(encode: bool, s: &str) -> String {
+    if encode {
+        url_encode_path(s)
+    } else {
+        s.to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

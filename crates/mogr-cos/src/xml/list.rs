@@ -3,7 +3,7 @@
 use std::time::SystemTime;
 
 use super::writer::XmlWriter;
-use crate::encode::url_encode_path;
+use crate::encode::url_encode_path_if;
 use crate::time_fmt::iso8601;
 
 /// One `<Contents>` entry.
@@ -49,11 +49,7 @@ pub struct ListBucketResult {
 impl ListBucketResult {
     /// Encodes a key-like value when `encoding-type=url` was requested.
     fn enc(&self, s: &str) -> String {
-        if self.encoding_url {
-            url_encode_path(s)
-        } else {
-            s.to_owned()
-        }
+        url_encode_path_if(self.encoding_url, s)
     }
 
     /// The response body.

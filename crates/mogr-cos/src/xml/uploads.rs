@@ -3,7 +3,7 @@
 use std::time::SystemTime;
 
 use super::writer::XmlWriter;
-use crate::encode::url_encode_path;
+use crate::encode::url_encode_path_if;
 use crate::time_fmt::iso8601;
 
 /// One `<Upload>` entry.
@@ -51,11 +51,7 @@ pub struct ListMultipartUploadsResult {
 impl ListMultipartUploadsResult {
     /// Encodes a key-like value when `encoding-type=url` was requested.
     fn enc(&self, s: &str) -> String {
-        if self.encoding_url {
-            url_encode_path(s)
-        } else {
-            s.to_owned()
-        }
+        url_encode_path_if(self.encoding_url, s)
     }
 
     /// The response body.
