@@ -256,3 +256,146 @@ fn single_play_gif_has_no_loop_extension() {
     let bytes = encode(&img, settings(OutputFormat::Gif, 85)).unwrap();
     assert_eq!(gif_loop_count(&bytes), None);
 }
+
+/// Transparent pixels carry no colour: compare them as transparent black.
+fn visible(img: &RgbaImage) -> RgbaImage {
+    let mut out = img.clone();
+    for p in out.pixels_mut() {
+        if p.0[3] == 0 {
+            *p = Rgba([0, 0, 0, 0]);
+        }
+    }
+    out
+}
+
+/// A 96x64 frame: transparent above and below an opaque textured band (128 colours), and a
+/// 12x12 opaque square at `square_x`, rows `square_y..square_y + 12`.
+fn stage_frame(square_x: u32, square_y: u32) -> RgbaImage {
+    RgbaImage::from_fn(96, 64, |x, y| {
+        if (square_x..square_x + 12).contains(&x) && (square_y..square_y + 12).contains(&y) {
+            Rgba([250, 20, 40, 255])
+        } else if (16..48).contains(&y) {
+            Rgba([(x % 16) as u8 * 16, (y % 8) as u8 * 32, 90, 255])
+        } else {
+            Rgba([0, 0, 0, 0])
+        }
+    })
+}
+
+fn stage_animation(frames: &[RgbaImage]) -> mogr_image::Image {
+    let frames = frames
+        .iter()
+        .map(|f| (DynamicImage::ImageRgba8(f.clone()), 50))
+        .collect();
+    image(frames, 0, source(ImageFormat::Webp, true, false))
+}
+
+fn assert_round_trip(bytes: &[u8], frames: &[RgbaImage]) {
+    let out = decode_gif(bytes);
+    assert_eq!(out.len(), frames.len());
+    for (i, ((got, _), want)) in out.iter().zip(frames).enumerate() {
+        assert_eq!(
+            diff(&visible(got), &visible(want)),
+            (0, 0),
+            "frame {i} after compositing"
+        );
+    }
+}
+
+#[test]
+fn gif_with_transparency_stores_only_changes_and_composites_exactly() {
+    // The square slides inside the opaque band: transparency never has to come back.
+    let frames: Vec<RgbaImage> = (0..10).map(|i| stage_frame(4 + i * 8, 20)).collect();
+    let bytes = encode(&stage_animation(&frames), settings(OutputFormat::Gif, 85)).unwrap();
+    assert_round_trip(&bytes, &frames);
+
+    // Writing every frame whole costs about as much as each frame as its own GIF.
+    let whole: usize = frames
+        .iter()
+        .map(|f| {
+            let one = still(
+                DynamicImage::ImageRgba8(f.clone()),
+                source(ImageFormat::Png, true, false),
+            );
+            encode(&one, settings(OutputFormat::Gif, 85)).unwrap().len()
+        })
+        .sum();
+    assert!(
+        (bytes.len() as f64) < 0.6 * whole as f64,
+        "{} bytes vs {whole} for whole frames",
+        bytes.len()
+    );
+}
+
+#[test]
+fn gif_clears_pixels_that_turn_transparent() {
+    // The square moves through the transparent area above the band, then leaves the canvas
+    // entirely: pixels it covered must turn transparent again. Then the band, unchanged for
+    // frames, vanishes while only the square moved just before.
+    let mut frames: Vec<RgbaImage> = (0..8).map(|i| stage_frame(i * 10, 2 + i)).collect();
+    frames.push(stage_frame(200, 200));
+    frames.push(stage_frame(30, 40));
+    frames.push(stage_frame(200, 200));
+    frames.push(stage_frame(50, 30));
+    frames.push(RgbaImage::new(96, 64));
+    frames.push(stage_frame(60, 0));
+    let bytes = encode(&stage_animation(&frames), settings(OutputFormat::Gif, 85)).unwrap();
+    assert_round_trip(&bytes, &frames);
+
+    // The same with one palette shared by all frames (`cgif`).
+    let mut s = settings(OutputFormat::Gif, 85);
+    s.cgif = Some(frames.len() as u8);
+    let shared = encode(&stage_animation(&frames), s).unwrap();
+    let out = decode_gif(&shared);
+    assert_eq!(out.len(), frames.len());
+    for (i, ((got, _), want)) in out.iter().zip(&frames).enumerate() {
+        let alpha = |img: &RgbaImage| img.pixels().map(|p| p.0[3]).collect::<Vec<_>>();
+        assert_eq!(alpha(got), alpha(want), "transparency of frame {i}");
+    }
+}
+
+#[test]
+fn quantised_gif_frames_store_only_what_changed_in_the_source() {
+    // True-colour still background with a small moving square: every frame is quantised with
+    // its own palette, yet the background must not be stored again each frame.
+    let base = photo_like(120, 80);
+    let frames: Vec<RgbaImage> = (0..8u32)
+        .map(|i| {
+            RgbaImage::from_fn(120, 80, |x, y| {
+                if (i * 10..i * 10 + 10).contains(&x) && (30..40).contains(&y) {
+                    Rgba([240, 240, 20, 255])
+                } else {
+                    let p = base.get_pixel(x, y).0;
+                    Rgba([p[0], p[1], p[2], 255])
+                }
+            })
+        })
+        .collect();
+    let bytes = encode(&stage_animation(&frames), settings(OutputFormat::Gif, 85)).unwrap();
+    let out = decode_gif(&bytes);
+    assert_eq!(out.len(), frames.len());
+    for (i, ((got, _), want)) in out.iter().zip(&frames).enumerate() {
+        let p = psnr(
+            &DynamicImage::ImageRgba8(want.clone()).to_rgb8(),
+            &DynamicImage::ImageRgba8(got.clone()).to_rgb8(),
+        );
+        assert!(p > 30.0, "frame {i} PSNR {p:.1}");
+    }
+    let whole: usize = frames
+        .iter()
+        .map(|f| {
+            let one = still(
+                DynamicImage::ImageRgba8(f.clone()),
+                source(ImageFormat::Png, false, false),
+            );
+            encode(&one, settings(OutputFormat::Gif, 85)).unwrap().len()
+        })
+        .sum();
+    // The first frame is an eighth of the whole-frame cost; the other seven change about 3%
+    // of the canvas each.
+    assert!(
+        (bytes.len() as f64) < 0.35 * whole as f64,
+        "{} bytes vs {whole} for whole frames",
+        bytes.len()
+    );
+}

@@ -1,8 +1,10 @@
 //! GIF output through the `gif` crate, colours through quantette (`palette.rs`).
 //!
 //! Every frame, its delay and the loop count are written. Frames that already have at most 256
-//! colours keep them exactly, so GIF -> GIF is lossless. Opaque animations store only what changed
-//! since the previous frame (cropped, unchanged pixels transparent), which is lossless too.
+//! colours keep them exactly, so GIF -> GIF is lossless. Later frames store only what changed
+//! on the displayed canvas (cropped, unchanged pixels transparent), which is lossless too; where
+//! a pixel must turn transparent, the frame before is cleared after display (see
+//! `plan_disposal`).
 
 use gif::{DisposalMethod, Encoder, Frame, Repeat};
 use image::RgbaImage;
@@ -43,8 +45,10 @@ pub fn encode(img: &Image, settings: &EncodeSettings) -> Result<Vec<u8>> {
         Some(_) => shared_palette(&frames)?,
         None => (None, local_palettes(&frames, animated)?),
     };
-    let opaque = indexed.iter().all(|ix| ix.transparent.is_none());
     let delays = centiseconds(img.frames.iter().map(|f| f.delay_ms));
+    let global_transparent = global
+        .as_ref()
+        .and_then(|t| u8::try_from(t.len().saturating_sub(1)).ok());
 
     let mut out = Vec::new();
     {
@@ -59,27 +63,255 @@ pub fn encode(img: &Image, settings: &EncodeSettings) -> Result<Vec<u8>> {
             };
             enc.set_repeat(repeat).map_err(gif_error)?;
         }
-        let mut canvas: Option<Vec<[u8; 3]>> = None;
+        let (wu, hu) = (usize::from(w), usize::from(h));
+        // A frame's disposal is only known once the next frame is planned, so each frame waits
+        // here for its successor before it is written.
+        let mut pending: Option<Planned> = None;
         for (i, ix) in indexed.iter().enumerate() {
-            let mut frame = if animated && opaque {
-                let global_transparent = global
-                    .as_ref()
-                    .and_then(|t| u8::try_from(t.len().saturating_sub(1)).ok());
-                diff_frame(ix, &mut canvas, w, h, global_transparent)
-            } else {
-                full_frame(ix, w, h, global.is_some())
+            let mut now = shown(ix);
+            let planned = match pending.take() {
+                None => Planned {
+                    index: i,
+                    base: vec![None; now.len()],
+                    rect: Rect::full(wu, hu),
+                    shown: now,
+                    dispose: DisposalMethod::Keep,
+                },
+                Some(mut prev) => {
+                    let base = plan_disposal(&mut prev, &now, wu);
+                    if let (Some(before), Some(after)) = (frames.get(i - 1), frames.get(i)) {
+                        if has_transparent_slot(ix, global_transparent) {
+                            keep_unchanged(&mut now, &base, before, after);
+                        }
+                    }
+                    let frame = prev.to_frame(&indexed, wu, w, h, global_transparent);
+                    write(&mut enc, frame, &delays, prev.index)?;
+                    let rect = changed(&base, &now, wu, |a, b| a != b).unwrap_or(Rect {
+                        x0: 0,
+                        y0: 0,
+                        x1: 1,
+                        y1: 1,
+                    });
+                    Planned {
+                        index: i,
+                        base,
+                        rect,
+                        shown: now,
+                        dispose: DisposalMethod::Keep,
+                    }
+                }
             };
-            frame.delay = delays.get(i).copied().unwrap_or(0);
-            frame.dispose = if opaque {
-                DisposalMethod::Keep
-            } else {
-                // Full frames with holes: clear to transparent before the next one is drawn.
-                DisposalMethod::Background
-            };
-            enc.write_frame(&frame).map_err(gif_error)?;
+            pending = Some(planned);
+        }
+        if let Some(last) = pending {
+            let frame = last.to_frame(&indexed, wu, w, h, global_transparent);
+            write(&mut enc, frame, &delays, last.index)?;
         }
     }
     Ok(out)
+}
+
+/// Write one frame with its delay.
+fn write<W: std::io::Write>(
+    enc: &mut Encoder<W>,
+    mut frame: Frame<'static>,
+    delays: &[u16],
+    index: usize,
+) -> Result<()> {
+    frame.delay = delays.get(index).copied().unwrap_or(0);
+    enc.write_frame(&frame).map_err(gif_error)
+}
+
+/// What a viewer shows per pixel: a colour, or `None` where the canvas is transparent.
+type Canvas = Vec<Option<[u8; 3]>>;
+
+/// The pixels of a frame as displayed on its own.
+fn shown(ix: &Indexed) -> Canvas {
+    ix.indices
+        .iter()
+        .map(|&i| {
+            (Some(i) != ix.transparent)
+                .then(|| ix.palette.get(usize::from(i)).copied().unwrap_or_default())
+        })
+        .collect()
+}
+
+/// Whether a change-only frame can mark pixels as "leave the canvas alone".
+fn has_transparent_slot(ix: &Indexed, global_transparent: Option<u8>) -> bool {
+    global_transparent.is_some() || ix.transparent.is_some() || ix.palette.len() < 256
+}
+
+/// Where the source pixel did not change, keep what the canvas already shows instead of this
+/// frame's quantised colour.
+///
+/// Quantising (and dithering) each frame on its own maps a still background to slightly
+/// different colours every frame; without this, every frame would be stored whole. The kept
+/// colour is the same source pixel through an earlier frame's palette, so quality holds, and
+/// exact palettes are unaffected since their colours are the source's.
+fn keep_unchanged(now: &mut Canvas, base: &Canvas, before: &RgbaImage, after: &RgbaImage) {
+    let opaque = |p: &image::Rgba<u8>| p.0[3] >= 128;
+    for (((cell, kept), b), a) in now
+        .iter_mut()
+        .zip(base)
+        .zip(before.pixels())
+        .zip(after.pixels())
+    {
+        let same = opaque(a) == opaque(b) && (!opaque(a) || a.0[..3] == b.0[..3]);
+        // A cleared pixel (disposal) no longer shows the earlier colour.
+        if same && kept.is_some() == cell.is_some() {
+            *cell = *kept;
+        }
+    }
+}
+
+/// A half-open pixel rectangle on the canvas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Rect {
+    x0: usize,
+    y0: usize,
+    x1: usize,
+    y1: usize,
+}
+
+impl Rect {
+    fn full(w: usize, h: usize) -> Self {
+        Rect {
+            x0: 0,
+            y0: 0,
+            x1: w,
+            y1: h,
+        }
+    }
+
+    fn union(self, other: Rect) -> Self {
+        Rect {
+            x0: self.x0.min(other.x0),
+            y0: self.y0.min(other.y0),
+            x1: self.x1.max(other.x1),
+            y1: self.y1.max(other.y1),
+        }
+    }
+}
+
+/// The bounding rectangle of the pixels where `differs(before, now)` holds, if any.
+fn changed(
+    before: &Canvas,
+    now: &Canvas,
+    w: usize,
+    differs: impl Fn(&Option<[u8; 3]>, &Option<[u8; 3]>) -> bool,
+) -> Option<Rect> {
+    let mut found: Option<Rect> = None;
+    for (y, (b, n)) in before.chunks(w).zip(now.chunks(w)).enumerate() {
+        let Some(first) = b.iter().zip(n).position(|(b, n)| differs(b, n)) else {
+            continue;
+        };
+        let last = b
+            .iter()
+            .zip(n)
+            .rposition(|(b, n)| differs(b, n))
+            .unwrap_or(first);
+        let row = Rect {
+            x0: first,
+            y0: y,
+            x1: last + 1,
+            y1: y + 1,
+        };
+        found = Some(found.map_or(row, |r| r.union(row)));
+    }
+    found
+}
+
+/// A frame whose rectangle and disposal are settled only by the frame after it.
+struct Planned {
+    index: usize,
+    /// The canvas this frame is drawn on.
+    base: Canvas,
+    /// The canvas once this frame is drawn.
+    shown: Canvas,
+    rect: Rect,
+    dispose: DisposalMethod,
+}
+
+/// Settle `prev`'s disposal for a successor showing `next`, and return the canvas that
+/// successor is drawn on.
+///
+/// GIF cannot draw transparency over a colour, so when a pixel has to turn transparent, `prev`
+/// is grown to cover every such pixel and cleared to transparent after display (Background);
+/// the successor is still drawn as a change-only frame on top of that cleared area.
+fn plan_disposal(prev: &mut Planned, next: &Canvas, w: usize) -> Canvas {
+    let mut base = prev.shown.clone();
+    if let Some(clear) = changed(&prev.shown, next, w, |b, n| b.is_some() && n.is_none()) {
+        prev.rect = prev.rect.union(clear);
+        prev.dispose = DisposalMethod::Background;
+        for row in base.chunks_mut(w).take(prev.rect.y1).skip(prev.rect.y0) {
+            if let Some(cells) = row.get_mut(prev.rect.x0..prev.rect.x1) {
+                cells.fill(None);
+            }
+        }
+    }
+    base
+}
+
+impl Planned {
+    /// The GIF frame: the rectangle, with pixels that show no change left transparent when the
+    /// palette has an entry for it.
+    fn to_frame(
+        &self,
+        indexed: &[Indexed],
+        w: usize,
+        fw: u16,
+        fh: u16,
+        global_transparent: Option<u8>,
+    ) -> Frame<'static> {
+        let global = global_transparent.is_some();
+        let Some(ix) = indexed.get(self.index) else {
+            return Frame::default();
+        };
+        let mut frame = if self.index == 0 {
+            full_frame(ix, fw, fh, global)
+        } else {
+            self.diff_frame(ix, w, global_transparent)
+        };
+        frame.dispose = self.dispose;
+        frame
+    }
+
+    fn diff_frame(&self, ix: &Indexed, w: usize, global_transparent: Option<u8>) -> Frame<'static> {
+        let global = global_transparent.is_some();
+        let mut palette = ix.palette.clone();
+        let transparent = match (global_transparent, ix.transparent) {
+            (Some(t), _) | (None, Some(t)) => Some(t),
+            (None, None) => u8::try_from(palette.len())
+                .ok()
+                .inspect(|_| palette.push([0, 0, 0])),
+        };
+        let r = self.rect;
+        let mut buffer = Vec::with_capacity((r.x1 - r.x0) * (r.y1 - r.y0));
+        for y in r.y0..r.y1 {
+            for x in r.x0..r.x1 {
+                let at = y * w + x;
+                let (Some(&i), Some(now), Some(before)) =
+                    (ix.indices.get(at), self.shown.get(at), self.base.get(at))
+                else {
+                    continue;
+                };
+                buffer.push(match transparent {
+                    Some(t) if now.is_none() || now == before => t,
+                    _ => i,
+                });
+            }
+        }
+        Frame {
+            left: r.x0 as u16,
+            top: r.y0 as u16,
+            width: (r.x1 - r.x0) as u16,
+            height: (r.y1 - r.y0) as u16,
+            buffer: buffer.into(),
+            palette: (!global).then(|| palette.concat()),
+            transparent,
+            ..Frame::default()
+        }
+    }
 }
 
 /// GIF stores sides in 16 bits.
@@ -100,11 +332,13 @@ fn local_palettes(frames: &[RgbaImage], animated: bool) -> Result<Vec<Indexed>> 
     } else {
         Method::Quality
     };
+    // Animations keep one entry free so change-only frames can mark unchanged pixels.
+    let quantised_colours = if animated { 255 } else { 256 };
     frames
         .par_iter()
         .map(|f| match palette::exact(f, 256, AlphaMode::Binary) {
             Some(ix) => Ok(ix),
-            None => palette::quantize(f, 256, method, true),
+            None => palette::quantize(f, quantised_colours, method, true),
         })
         .collect()
 }
@@ -152,85 +386,6 @@ fn full_frame(ix: &Indexed, w: u16, h: u16, global: bool) -> Frame<'static> {
         buffer: ix.indices.clone().into(),
         palette: (!global).then(|| ix.palette.concat()),
         transparent: ix.transparent,
-        ..Frame::default()
-    }
-}
-
-/// Only the rectangle that changed since the displayed canvas; inside it, pixels that did not
-/// change become transparent when the palette has a free entry. `canvas` is updated.
-///
-/// `global_transparent` is the shared table's transparent entry when a global palette is used.
-fn diff_frame(
-    ix: &Indexed,
-    canvas: &mut Option<Vec<[u8; 3]>>,
-    w: u16,
-    h: u16,
-    global_transparent: Option<u8>,
-) -> Frame<'static> {
-    let global = global_transparent.is_some();
-    let colours: Vec<[u8; 3]> = ix
-        .indices
-        .iter()
-        .map(|&i| ix.palette.get(usize::from(i)).copied().unwrap_or_default())
-        .collect();
-    let Some(prev) = canvas.as_mut() else {
-        *canvas = Some(colours);
-        return full_frame(ix, w, h, global);
-    };
-    let (wu, hu) = (usize::from(w), usize::from(h));
-    let (mut x0, mut y0, mut x1, mut y1) = (wu, hu, 0, 0);
-    for y in 0..hu {
-        let row = y * wu..(y + 1) * wu;
-        let (Some(now), Some(before)) = (colours.get(row.clone()), prev.get(row)) else {
-            continue;
-        };
-        if let Some(first) = now.iter().zip(before).position(|(a, b)| a != b) {
-            let last = now
-                .iter()
-                .zip(before)
-                .rposition(|(a, b)| a != b)
-                .unwrap_or(first);
-            x0 = x0.min(first);
-            x1 = x1.max(last + 1);
-            y0 = y0.min(y);
-            y1 = y + 1;
-        }
-    }
-    if x0 >= x1 {
-        // Nothing changed: a 1x1 frame still carries the delay.
-        (x0, y0, x1, y1) = (0, 0, 1, 1);
-    }
-    let mut palette = ix.palette.clone();
-    let transparent = match global_transparent {
-        Some(t) => Some(t),
-        None => u8::try_from(palette.len())
-            .ok()
-            .inspect(|_| palette.push([0, 0, 0])),
-    };
-    let mut buffer = Vec::with_capacity((x1 - x0) * (y1 - y0));
-    for y in y0..y1 {
-        for x in x0..x1 {
-            let at = y * wu + x;
-            let (Some(&i), Some(now), Some(before)) =
-                (ix.indices.get(at), colours.get(at), prev.get(at))
-            else {
-                continue;
-            };
-            buffer.push(match transparent {
-                Some(t) if now == before => t,
-                _ => i,
-            });
-        }
-    }
-    *prev = colours;
-    Frame {
-        left: x0 as u16,
-        top: y0 as u16,
-        width: (x1 - x0) as u16,
-        height: (y1 - y0) as u16,
-        buffer: buffer.into(),
-        palette: (!global).then(|| palette.concat()),
-        transparent,
         ..Frame::default()
     }
 }
