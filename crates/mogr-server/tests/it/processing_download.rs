@@ -1,12 +1,10 @@
 //! Processing on download over HTTP: every wire form of the rule, response headers, metadata
 //! APIs, signed-rule tampering, HEAD, 404 first, ignore-error and refusals.
 
-mod common;
-mod processing_common;
 
-use common::*;
+use crate::common::*;
 use image::ImageFormat;
-use processing_common::*;
+use crate::processing_common::*;
 
 const BUCKET: &str = "dl-1250000000";
 

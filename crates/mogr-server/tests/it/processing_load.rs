@@ -1,13 +1,11 @@
 //! Serving under load: a full image pool answers 503 `SlowDown` at once, as COS XML, and the
 //! requests it admitted still succeed.
 
-mod common;
-mod processing_common;
 
 use std::sync::{Arc, Barrier};
 
-use common::*;
-use processing_common::*;
+use crate::common::*;
+use crate::processing_common::*;
 
 const BUCKET: &str = "load-1250000000";
 

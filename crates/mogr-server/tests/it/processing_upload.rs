@@ -2,12 +2,10 @@
 //! with it. The `<UploadResult>` must agree with what GET/HEAD of the stored objects return,
 //! and a failing rule must leave the bucket exactly as it was.
 
-mod common;
-mod processing_common;
 
-use common::*;
+use crate::common::*;
 use image::ImageFormat;
-use processing_common::*;
+use crate::processing_common::*;
 
 const BUCKET: &str = "up-1250000000";
 const OTHER: &str = "other-1250000000";

@@ -1,9 +1,8 @@
 //! Multipart uploads as the SDKs drive them: List Multipart Uploads (asked by PY
 //! `upload_file` before every multipart upload) and the part-size rule on Complete.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 
 const B: &str = "uploads-1250000000";
 const MIB: usize = 1024 * 1024;

@@ -2,7 +2,6 @@
 //! deterministic bit flips, goes through sniff/probe/decode/info and the engine. Each call must
 //! return Ok or a typed error: a panic fails the test with the file and the mutation.
 
-mod corpus_support;
 
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -217,13 +216,13 @@ fn generated_inputs_never_panic() {
 
 #[test]
 fn corpus_inputs_never_panic() {
-    let Some(dir) = corpus_support::corpus_dir() else {
+    let Some(dir) = crate::corpus_support::corpus_dir() else {
         return;
     };
-    let inputs = corpus_support::manifest(&dir)
+    let inputs = crate::corpus_support::manifest(&dir)
         .into_iter()
         .map(|e| {
-            let bytes = corpus_support::read(&dir, &e.file);
+            let bytes = crate::corpus_support::read(&dir, &e.file);
             (e.file, bytes)
         })
         .collect();

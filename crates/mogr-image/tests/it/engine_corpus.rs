@@ -1,8 +1,7 @@
 //! The engine on corpus photos: orientation, HEIF/AVIF input, animations, JSON stages.
 
-mod corpus_support;
 
-use corpus_support::{corpus_dir, read};
+use crate::corpus_support::{corpus_dir, read};
 use mogr_image::{decode, Engine, ImageFormat, Limits};
 
 fn json(bytes: &[u8]) -> serde_json::Value {

@@ -1,8 +1,7 @@
 //! Signatures in every transport, expiry, mismatches and anonymous access by bucket ACL.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 
 const B: &str = "secure-1250000000";
 

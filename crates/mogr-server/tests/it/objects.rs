@@ -1,8 +1,7 @@
 //! Object and bucket operations over real HTTP.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 
 const B: &str = "photos-1250000000";
 const DOC_BODY: &[u8] = b"[Object Content]";

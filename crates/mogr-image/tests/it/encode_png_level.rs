@@ -1,12 +1,11 @@
 //! The measurement behind `encode::DEFLATE_LEVEL`: PNG size and time per deflate level on a
 //! corpus photo, next to libvips and ImageMagick writing the same picture in the same run.
 
-mod encode_support;
 
 use std::process::Command;
 use std::time::Instant;
 
-use encode_support::*;
+use crate::encode_support::*;
 use image::DynamicImage;
 use mogr_image::{ImageFormat, OutputFormat};
 use png::{DeflateCompression, Filter};

@@ -1,8 +1,7 @@
 //! Every corpus file decodes to the dimensions and frame count its manifest records.
 
-mod corpus_support;
 
-use corpus_support::{corpus_dir, manifest, read};
+use crate::corpus_support::{corpus_dir, manifest, read};
 use mogr_image::{decode, probe, ImageFormat, Limits};
 
 /// Pillow counts a HEIC's extra top-level image as a frame; the engine decodes the primary

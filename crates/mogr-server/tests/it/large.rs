@@ -1,8 +1,7 @@
 //! Volume: a 100 MB object streamed both ways, and paging through 10,000+ keys.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use md5::{Digest, Md5};
 
 const B: &str = "bulk-1250000000";

@@ -1,8 +1,7 @@
 //! Still-image encoders, checked with decoders other than the encoding library.
 
-mod encode_support;
 
-use encode_support::*;
+use crate::encode_support::*;
 use image::{DynamicImage, GenericImageView, ImageBuffer, ImageFormat as Fmt, Luma, Rgba};
 use mogr_image::{ImageError, ImageFormat, OutputFormat};
 

@@ -1,11 +1,10 @@
 //! Encoders on the shared corpus photos: `yjpeg` against `jpg`, and the measurements behind
 //! the JPEG figures in the report (`--ignored`).
 
-mod encode_support;
 
 use std::time::Instant;
 
-use encode_support::*;
+use crate::encode_support::*;
 use image::DynamicImage;
 use mogr_image::{ImageFormat, OutputFormat};
 

@@ -1,8 +1,7 @@
 //! Animated GIF and WebP output, and `cgif` frame reduction.
 
-mod encode_support;
 
-use encode_support::*;
+use crate::encode_support::*;
 use image::{DynamicImage, Rgba, RgbaImage};
 use mogr_image::ops::cgif;
 use mogr_image::{ImageFormat, OutputFormat};

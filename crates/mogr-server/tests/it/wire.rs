@@ -1,8 +1,7 @@
 //! Exact response header spellings on the wire (the Python SDK indexes them case-sensitively).
 
-mod common;
 
-use common::*;
+use crate::common::*;
 
 const B: &str = "wire-1250000000";
 

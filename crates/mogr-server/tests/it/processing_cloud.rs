@@ -1,11 +1,9 @@
 //! Processing in the cloud over HTTP: `POST /<key>?image_process` with `Pic-Operations`.
 
-mod common;
-mod processing_common;
 
-use common::*;
+use crate::common::*;
 use image::ImageFormat;
-use processing_common::*;
+use crate::processing_common::*;
 
 const BUCKET: &str = "cloud-1250000000";
 

@@ -1,0 +1,16 @@
+//! The integration tests of this crate, in one binary so codecs are linked once.
+
+mod corpus_support;
+mod encode_support;
+mod decode_bombs;
+mod decode_corpus;
+mod decode_formats;
+mod decode_jpeg_corpus;
+mod encode_animation;
+mod encode_corpus;
+mod encode_png_level;
+mod encode_quality_defaults;
+mod encode_still;
+mod engine_corpus;
+mod engine_rules;
+mod robustness;

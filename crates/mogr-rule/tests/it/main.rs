@@ -1,0 +1,4 @@
+//! The integration tests of this crate, in one binary so codecs are linked once.
+
+mod grammar;
+mod totality;

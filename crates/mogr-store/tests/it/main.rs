@@ -1,0 +1,5 @@
+//! The integration tests of this crate, in one binary so codecs are linked once.
+
+mod local_contract;
+mod local_disk;
+mod local_stream;
