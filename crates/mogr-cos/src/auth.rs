@@ -22,6 +22,10 @@ pub const MAX_HEADER_LIST: usize = 64;
 /// Most entries a `q-url-param-list` may name (SDKs sign every query parameter).
 pub const MAX_URL_PARAM_LIST: usize = 1000;
 
+/// Longest validity window a signature may claim: 7 days, S3's limit for presigned URLs.
+/// Without it a `q-sign-time` ending in a far year is a credential that never expires.
+pub const MAX_SIGN_WINDOW_SECS: u64 = 7 * 24 * 60 * 60;
+
 /// The fields of a q-sign authorization, however it travelled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignatureParams {
@@ -48,6 +52,12 @@ impl SignatureParams {
         let canonical = canonical_key(&param.key);
         self.url_param_list.contains(&canonical)
     }
+
+    /// Whether the header `name` (any case) is covered by the signature.
+    pub fn signs_header(&self, name: &str) -> bool {
+        let canonical = canonical_key(&name.to_ascii_lowercase());
+        self.header_list.contains(&canonical)
+    }
 }
 
 /// Why a request's signature was not accepted.
@@ -62,6 +72,13 @@ pub enum AuthError {
     /// Now is outside `[start - skew, end]`.
     #[error("request has expired")]
     Expired,
+    /// `q-sign-time` spans more than [`MAX_SIGN_WINDOW_SECS`].
+    #[error("the signature's validity window is longer than 7 days")]
+    WindowTooLong,
+    /// A header the signature covers was sent more than once: the signature would cover one
+    /// copy while the server might act on another.
+    #[error("signed header `{0}` is sent more than once")]
+    RepeatedSignedHeader(String),
     /// The recomputed signature differs; carries the server's strings for the error body.
     #[error("signature does not match")]
     Mismatch {
@@ -86,6 +103,14 @@ impl From<AuthError> for CosError {
             AuthError::Expired => {
                 CosError::with_message(ErrorCode::AccessDenied, "Request has expired")
             }
+            AuthError::WindowTooLong => CosError::with_message(
+                ErrorCode::AccessDenied,
+                "q-sign-time must not span more than 7 days (604800 seconds)",
+            ),
+            AuthError::RepeatedSignedHeader(name) => CosError::with_message(
+                ErrorCode::InvalidRequest,
+                format!("The signed header {name} is sent more than once."),
+            ),
             AuthError::Mismatch {
                 string_to_sign,
                 format_string,
@@ -99,7 +124,7 @@ impl From<AuthError> for CosError {
 pub struct AuthRequest<'a> {
     /// HTTP method (any case).
     pub method: &'a str,
-    /// Percent-decoded request path as signed (`+` kept literal), e.g. `/dir/a b+c中.jpg`.
+    /// Percent-decoded request path as signed (`+` is a literal plus), e.g. `/dir/a b+c中.jpg`.
     pub path: &'a str,
     /// The parsed query.
     pub query: &'a Query,
@@ -313,15 +338,26 @@ fn http_parameters(list: &[String], query: &Query) -> (String, bool) {
     (parts.join("&"), all_present)
 }
 
-/// The trimmed value of the first header of each canonical name.
-fn headers_by_name(headers: &HeaderMap) -> HashMap<String, &[u8]> {
-    let mut by_name = HashMap::new();
+/// The trimmed value of each canonical name listed in `list`; a listed header sent more than
+/// once is refused, since the server could store a copy other than the one signed.
+fn signed_header_values<'h>(
+    list: &[String],
+    headers: &'h HeaderMap,
+) -> Result<HashMap<String, &'h [u8]>, AuthError> {
+    let mut by_name: HashMap<String, &[u8]> = HashMap::new();
     for (name, value) in headers {
-        by_name
-            .entry(canonical_key(name.as_str()))
-            .or_insert(value.as_bytes().trim_ascii());
+        let canonical = canonical_key(name.as_str());
+        if !list.contains(&canonical) {
+            continue;
+        }
+        if by_name
+            .insert(canonical, value.as_bytes().trim_ascii())
+            .is_some()
+        {
+            return Err(AuthError::RepeatedSignedHeader(name.as_str().to_owned()));
+        }
     }
-    by_name
+    Ok(by_name)
 }
 
 /// `host:port` without the port; `None` when there is no numeric port.
@@ -335,8 +371,11 @@ fn strip_port(host: &[u8]) -> Option<&[u8]> {
 /// The HttpHeaders strings worth trying: as received, then (when the `Host` has a port)
 /// with the bare host name, which is what PY signs. Never more than two, however the list
 /// is written. The flag is false when a listed header is missing.
-fn http_header_variants(list: &[String], headers: &HeaderMap) -> (Vec<String>, bool) {
-    let by_name = headers_by_name(headers);
+fn http_header_variants(
+    list: &[String],
+    headers: &HeaderMap,
+) -> Result<(Vec<String>, bool), AuthError> {
+    let by_name = signed_header_values(list, headers)?;
     let mut all_present = true;
     let mut received = Vec::with_capacity(list.len());
     let mut bare = Vec::with_capacity(list.len());
@@ -358,14 +397,15 @@ fn http_header_variants(list: &[String], headers: &HeaderMap) -> (Vec<String>, b
     if port_stripped {
         variants.push(bare.join("&"));
     }
-    (variants, all_present)
+    Ok((variants, all_present))
 }
 
 /// Checks `p` against the request with `secret_key` at time `now_unix`.
 ///
-/// Tries the `Host` as received and without its port (PY signs the bare hostname), and the
-/// path with `+` read as a space (real COS form-decodes paths). A listed parameter or
-/// header that is absent is a mismatch, so a signed rule cannot be stripped off a URL.
+/// Tries the `Host` as received and without its port (PY signs the bare hostname). The path
+/// is checked exactly as it will be used as the key: a `+` is a plus, never a space, or a
+/// signature for `a b.txt` would also authorise `a+b.txt`. A listed parameter or header that
+/// is absent is a mismatch, so a signed rule cannot be stripped off a URL.
 pub fn verify(
     req: &AuthRequest,
     p: &SignatureParams,
@@ -373,27 +413,24 @@ pub fn verify(
     now_unix: u64,
 ) -> Result<(), AuthError> {
     let (start, end) = p.sign_time;
+    if end.saturating_sub(start) > MAX_SIGN_WINDOW_SECS {
+        return Err(AuthError::WindowTooLong);
+    }
     if now_unix.saturating_add(CLOCK_SKEW_SECS) < start || now_unix > end {
         return Err(AuthError::Expired);
     }
     let (params, params_present) = http_parameters(&p.url_param_list, req.query);
-    let (header_variants, headers_present) = http_header_variants(&p.header_list, req.headers);
-    let mut paths = vec![req.path.to_owned()];
-    if req.path.contains('+') {
-        paths.push(req.path.replace('+', " "));
-    }
+    let (header_variants, headers_present) = http_header_variants(&p.header_list, req.headers)?;
     let mut first: Option<(String, String)> = None;
-    for path in &paths {
-        for headers in &header_variants {
-            let fs = format_string(req.method, path, &params, headers);
-            let sts = string_to_sign(p.sign_time, &fs);
-            let expected = compute_signature(secret_key, p.key_time, &sts);
-            let matches: bool = expected.as_bytes().ct_eq(p.signature.as_bytes()).into();
-            if matches && params_present && headers_present {
-                return Ok(());
-            }
-            first.get_or_insert((sts, fs));
+    for headers in &header_variants {
+        let fs = format_string(req.method, req.path, &params, headers);
+        let sts = string_to_sign(p.sign_time, &fs);
+        let expected = compute_signature(secret_key, p.key_time, &sts);
+        let matches: bool = expected.as_bytes().ct_eq(p.signature.as_bytes()).into();
+        if matches && params_present && headers_present {
+            return Ok(());
         }
+        first.get_or_insert((sts, fs));
     }
     let (string_to_sign, format_string) = first.unwrap_or_default();
     Err(AuthError::Mismatch {

@@ -4,6 +4,7 @@ use http::{HeaderMap, Method};
 use mogr_cos::query::Query;
 use mogr_cos::ErrorCode;
 
+use crate::authn::Principal;
 use crate::error_map::{ApiError, ApiResult};
 
 /// A request after addressing and authentication.
@@ -21,6 +22,8 @@ pub struct RequestCtx {
     pub bucket: Option<String>,
     /// The decoded key; empty at bucket level.
     pub key: String,
+    /// Who is calling, established once by authentication.
+    pub principal: Principal,
 }
 
 impl RequestCtx {

@@ -84,6 +84,7 @@ async fn route(
 
     let principal =
         authn::authenticate(state, &parts.method, &decoded_path, &query, &parts.headers)?;
+    authn::check_signed_scope(&principal, target.style, &query, &parts.headers)?;
     authn::authorize(state, &principal, &operation, target.bucket.as_deref()).await?;
     authn::check_overrides(&principal, &operation, &query)?;
 
@@ -94,6 +95,7 @@ async fn route(
         host,
         bucket: target.bucket,
         key: target.key,
+        principal,
     };
     run(state, &ctx, operation, body).await
 }
@@ -198,5 +200,10 @@ async fn run(
             format!("{what} is not implemented by mogr"),
         )),
         Operation::MethodNotAllowed => Err(ApiError::new(ErrorCode::MethodNotAllowed)),
+        Operation::NoBucket => Err(ApiError::with_message(
+            ErrorCode::InvalidRequest,
+            "The request names no bucket: send the bucket's virtual-host name \
+             (<bucket>.cos.<region>.myqcloud.com) as Host, or use a /<bucket>/<key> path.",
+        )),
     }
 }

@@ -57,6 +57,9 @@ pub enum Operation {
     CompleteWithPicOperations,
     /// `OPTIONS`: CORS preflight.
     Preflight,
+    /// A key without a bucket: neither the `Host` nor the path named one, and no default
+    /// bucket is configured (400).
+    NoBucket,
     /// A COS feature mogr does not have (501).
     NotImplemented(&'static str),
     /// A method that makes no sense on this resource (405).
@@ -119,8 +122,30 @@ const OBJECT_SUBRESOURCES: &[&str] = &[
     "symlink",
 ];
 
+/// Sub-resources mogr implements: each selects a different operation on the same path.
+const IMPLEMENTED_SUBRESOURCES: &[&str] = &[
+    "acl",
+    "uploads",
+    "uploadId",
+    "partNumber",
+    "delete",
+    "image_process",
+];
+
 fn unimplemented_subresource(query: &Query, list: &[&'static str]) -> Option<&'static str> {
     list.iter().copied().find(|name| query.has(name))
+}
+
+/// Whether a query parameter name is a sub-resource: a parameter that selects the operation
+/// rather than qualifying it, so a signature must cover it.
+pub fn is_subresource(name: &str) -> bool {
+    [
+        IMPLEMENTED_SUBRESOURCES,
+        BUCKET_SUBRESOURCES,
+        OBJECT_SUBRESOURCES,
+    ]
+    .iter()
+    .any(|list| list.contains(&name))
 }
 
 impl Operation {
@@ -138,6 +163,7 @@ impl Operation {
         }
         if !has_bucket {
             return match *method {
+                _ if !key.is_empty() => Operation::NoBucket,
                 Method::GET => Operation::ListBuckets,
                 _ => Operation::MethodNotAllowed,
             };
@@ -214,7 +240,7 @@ impl Operation {
     pub fn access(&self) -> Access {
         use Operation::*;
         match self {
-            Preflight | NotImplemented(_) | MethodNotAllowed => Access::Open,
+            Preflight | NotImplemented(_) | MethodNotAllowed | NoBucket => Access::Open,
             HeadBucket | ListObjects | GetObject | HeadObject | ProcessedGet { .. } => Access::Read,
             DeleteObjects
             | PutObject
@@ -317,6 +343,38 @@ mod tests {
             &HeaderMap::new(),
         );
         assert_eq!(none, Operation::ListBuckets);
+        let key_without_bucket = Operation::classify(
+            &Method::GET,
+            false,
+            "photo.jpg",
+            &Query::default(),
+            &HeaderMap::new(),
+        );
+        assert_eq!(key_without_bucket, Operation::NoBucket);
+    }
+
+    #[test]
+    fn subresources_are_known() {
+        for name in [
+            "acl",
+            "uploads",
+            "uploadId",
+            "partNumber",
+            "delete",
+            "cors",
+            "tagging",
+        ] {
+            assert!(is_subresource(name), "{name}");
+        }
+        for name in [
+            "prefix",
+            "marker",
+            "max-keys",
+            "response-content-type",
+            "imageInfo",
+        ] {
+            assert!(!is_subresource(name), "{name}");
+        }
     }
 
     #[test]

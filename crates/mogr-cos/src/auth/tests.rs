@@ -709,7 +709,9 @@ fn other_tampering_is_a_mismatch() {
 }
 
 #[test]
-fn plus_in_path_may_have_been_signed_as_space() {
+fn a_signature_for_a_space_does_not_cover_a_plus() {
+    // The key is the percent-decoded path with `+` literal; the signature must cover exactly
+    // that path, or a URL signed for `a b.jpg` would read or overwrite `a+b.jpg`.
     let now = 1_800_000_000;
     let auth = sign(
         "GET",
@@ -721,7 +723,76 @@ fn plus_in_path_may_have_been_signed_as_space() {
         now,
         now + 60,
     );
-    let req = Received::new("GET", "/a+b.jpg", None, &[("host", PY_HOST)]).with_auth(&auth);
+    let plus = Received::new("GET", "/a+b.jpg", None, &[("host", PY_HOST)]).with_auth(&auth);
+    assert!(matches!(
+        plus.check(PY_KEY, now),
+        Err(AuthError::Mismatch { .. })
+    ));
+    let space = Received::new("GET", "/a b.jpg", None, &[("host", PY_HOST)]).with_auth(&auth);
+    space.check(PY_KEY, now).unwrap();
+}
+
+#[test]
+fn a_window_longer_than_seven_days_is_refused() {
+    let now = 1_800_000_000;
+    let signed = |end: u64| {
+        let auth = sign(
+            "GET",
+            "/a.jpg",
+            &[],
+            &owned(&[("host", PY_HOST)]),
+            PY_ID,
+            PY_KEY,
+            now,
+            end,
+        );
+        Received::new("GET", "/a.jpg", None, &[("host", PY_HOST)]).with_auth(&auth)
+    };
+    signed(now + MAX_SIGN_WINDOW_SECS)
+        .check(PY_KEY, now)
+        .unwrap();
+    for end in [now + MAX_SIGN_WINDOW_SECS + 1, 18_446_744_073_709_551_615] {
+        let err = signed(end).check(PY_KEY, now).unwrap_err();
+        assert_eq!(err, AuthError::WindowTooLong, "end {end}");
+        assert_eq!(CosError::from(err).code, ErrorCode::AccessDenied);
+    }
+}
+
+#[test]
+fn a_signed_header_sent_twice_is_refused() {
+    let now = 1_800_000_000;
+    let auth = sign(
+        "PUT",
+        "/a.txt",
+        &[],
+        &owned(&[("host", PY_HOST), ("x-cos-meta-owner", "alice")]),
+        PY_ID,
+        PY_KEY,
+        now,
+        now + 60,
+    );
+    let mut req = Received::new(
+        "PUT",
+        "/a.txt",
+        None,
+        &[("host", PY_HOST), ("x-cos-meta-owner", "alice")],
+    )
+    .with_auth(&auth);
+    req.check(PY_KEY, now).unwrap();
+    req.headers
+        .append("x-cos-meta-owner", "mallory".parse().unwrap());
+    let err = req.check(PY_KEY, now).unwrap_err();
+    assert_eq!(
+        err,
+        AuthError::RepeatedSignedHeader("x-cos-meta-owner".into())
+    );
+    assert_eq!(CosError::from(err).code, ErrorCode::InvalidRequest);
+    // An unsigned header may repeat: the signature makes no claim about it.
+    req.headers.remove("x-cos-meta-owner");
+    req.headers
+        .insert("x-cos-meta-owner", "alice".parse().unwrap());
+    req.headers.append("accept", "a".parse().unwrap());
+    req.headers.append("accept", "b".parse().unwrap());
     req.check(PY_KEY, now).unwrap();
 }
 

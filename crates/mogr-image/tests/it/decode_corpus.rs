@@ -1,6 +1,5 @@
 //! Every corpus file decodes to the dimensions and frame count its manifest records.
 
-
 use crate::corpus_support::{corpus_dir, manifest, read};
 use mogr_image::{decode, probe, ImageFormat, Limits};
 

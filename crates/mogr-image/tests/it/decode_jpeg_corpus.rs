@@ -3,7 +3,6 @@
 //! Reference numbers come from ImageMagick 6 on this machine (commands in each comment); JPEG
 //! decoders differ by a few levels per pixel, hence the tolerances.
 
-
 use crate::corpus_support::{corpus_dir, read};
 use image::RgbImage;
 use mogr_image::ops::orient::auto_orient;

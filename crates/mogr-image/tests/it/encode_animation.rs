@@ -1,6 +1,5 @@
 //! Animated GIF and WebP output, and `cgif` frame reduction.
 
-
 use crate::encode_support::*;
 use image::{DynamicImage, Rgba, RgbaImage};
 use mogr_image::ops::cgif;

@@ -1,7 +1,6 @@
 //! Encoders on the shared corpus photos: `yjpeg` against `jpg`, and the measurements behind
 //! the JPEG figures in the report (`--ignored`).
 
-
 use std::time::Instant;
 
 use crate::encode_support::*;

@@ -1,7 +1,6 @@
 //! The measurement behind `encode::DEFLATE_LEVEL`: PNG size and time per deflate level on a
 //! corpus photo, next to libvips and ImageMagick writing the same picture in the same run.
 
-
 use std::process::Command;
 use std::time::Instant;
 

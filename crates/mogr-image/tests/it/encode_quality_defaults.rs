@@ -2,7 +2,6 @@
 //! HEIF/AVIF in `encode/heif.rs`: SSIMULACRA2 and bytes per candidate quality on the corpus
 //! photos (shrunk to 1 MP so a clean reference exists and HEIC finishes in time).
 
-
 use crate::encode_support::*;
 use image::DynamicImage;
 use mogr_image::encode::EncodeSettings;

@@ -1,6 +1,5 @@
 //! Still-image encoders, checked with decoders other than the encoding library.
 
-
 use crate::encode_support::*;
 use image::{DynamicImage, GenericImageView, ImageBuffer, ImageFormat as Fmt, Luma, Rgba};
 use mogr_image::{ImageError, ImageFormat, OutputFormat};

@@ -1,6 +1,5 @@
 //! The engine on corpus photos: orientation, HEIF/AVIF input, animations, JSON stages.
 
-
 use crate::corpus_support::{corpus_dir, read};
 use mogr_image::{decode, Engine, ImageFormat, Limits};
 

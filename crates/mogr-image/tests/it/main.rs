@@ -1,7 +1,6 @@
 //! The integration tests of this crate, in one binary so codecs are linked once.
 
 mod corpus_support;
-mod encode_support;
 mod decode_bombs;
 mod decode_corpus;
 mod decode_formats;
@@ -11,6 +10,7 @@ mod encode_corpus;
 mod encode_png_level;
 mod encode_quality_defaults;
 mod encode_still;
+mod encode_support;
 mod engine_corpus;
 mod engine_rules;
 mod robustness;

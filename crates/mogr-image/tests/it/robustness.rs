@@ -2,7 +2,6 @@
 //! deterministic bit flips, goes through sniff/probe/decode/info and the engine. Each call must
 //! return Ok or a typed error: a panic fails the test with the file and the mutation.
 
-
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 

@@ -18,7 +18,6 @@ mod plan;
 pub mod pool;
 mod processor;
 mod produce;
-mod signed_rule;
 mod upload;
 
 use axum::body::Body;
@@ -40,9 +39,8 @@ pub async fn get_processed(
     key: &str,
     rule: &str,
     head: bool,
-    ctx: &RequestCtx,
+    _ctx: &RequestCtx,
 ) -> ApiResult<Response> {
-    signed_rule::check(&ctx.headers, &ctx.query)?;
     download::get_processed(state, bucket, key, rule, head).await
 }
 

@@ -4,6 +4,10 @@ use mogr_cos::xml::ImageInfoXml;
 use mogr_image::info::{header_info, image_info};
 use mogr_image::{ImageError, Limits};
 
+/// The `Quality` CI reports for a source with no lossy quality to estimate (PNG, GIF, BMP,
+/// lossless WebP): CI always sends the field, and 100 for lossless images.
+pub const LOSSLESS_QUALITY: u32 = 100;
+
 /// Format, size, quality, average colour, orientation and (for animations) frame count.
 ///
 /// The average colour needs the pixels; an original over a pixel or frame limit is still
@@ -18,7 +22,7 @@ pub fn original_image_info(bytes: &[u8], limits: &Limits) -> Result<ImageInfoXml
         format: info.format.to_ascii_uppercase(),
         width: info.width,
         height: info.height,
-        quality: info.quality.map(u32::from),
+        quality: Some(info.quality.map_or(LOSSLESS_QUALITY, u32::from)),
         ave: info.ave.unwrap_or_default(),
         orientation: u32::from(info.orientation),
         frame_count: (info.frame_count > 1).then_some(info.frame_count),

@@ -1,15 +1,16 @@
 //! A `Pic-Operations` header checked in full before any byte is read or processed: JSON, rule
 //! count, fileids, rule grammar, destination buckets and the right to write them.
 
-use mogr_cos::auth;
 use mogr_cos::pic_ops::{parse_pic_operations, resolve_fileid};
 use mogr_cos::ErrorCode;
 use mogr_rule::Pipeline;
-use mogr_store::{validate_key, Acl};
+use mogr_store::validate_key;
 
 use super::errors::rule_error;
+use crate::authn::{self, Principal};
 use crate::context::RequestCtx;
 use crate::error_map::{ApiError, ApiResult};
+use crate::operation::Operation;
 use crate::state::AppState;
 
 /// What a request asks to be produced from its original.
@@ -41,16 +42,13 @@ pub async fn plan(
     header: &str,
 ) -> ApiResult<Plan> {
     let ops = parse_pic_operations(header)?;
-    let anonymous = !matches!(auth::extract(&ctx.headers, &ctx.query), Ok(Some(_)));
     let mut rules = Vec::with_capacity(ops.rules.len());
     for rule in ops.rules {
         let target_key = resolve_fileid(key, &rule.fileid)?;
         validate_key(&target_key)?;
         let pipeline = mogr_rule::parse(&rule.rule).map_err(|e| rule_error(&e))?;
         let target_bucket = rule.bucket.unwrap_or_else(|| bucket.to_string());
-        if target_bucket != bucket {
-            check_writable(state, &target_bucket, anonymous).await?;
-        }
+        check_writable(state, &ctx.principal, &target_bucket).await?;
         rules.push(PlannedRule {
             bucket: target_bucket,
             key: target_key,
@@ -63,15 +61,17 @@ pub async fn plan(
     })
 }
 
-/// The other bucket must exist, and an anonymous caller may write it only when it is
-/// `public-read-write` (signed callers own every bucket).
-async fn check_writable(state: &AppState, bucket: &str, anonymous: bool) -> ApiResult<()> {
-    let info = state.store.head_bucket(bucket).await?;
-    if anonymous && info.acl != Acl::PublicReadWrite {
-        return Err(ApiError::with_message(
-            ErrorCode::AccessDenied,
-            format!("Access Denied: no write permission on bucket {bucket}."),
-        ));
-    }
-    Ok(())
+/// Every output is authorised as a PUT of its own: the target bucket must exist, and the
+/// caller must be allowed to write it (signed, or anonymous on a `public-read-write` bucket).
+/// The request's own operation was authorised against the original's bucket only.
+async fn check_writable(state: &AppState, principal: &Principal, bucket: &str) -> ApiResult<()> {
+    state.store.head_bucket(bucket).await?;
+    authn::authorize(state, principal, &Operation::PutObject, Some(bucket))
+        .await
+        .map_err(|_| {
+            ApiError::with_message(
+                ErrorCode::AccessDenied,
+                format!("Access Denied: no write permission on bucket {bucket}."),
+            )
+        })
 }

@@ -1,6 +1,5 @@
 //! Signatures in every transport, expiry, mismatches and anonymous access by bucket ACL.
 
-
 use crate::common::*;
 
 const B: &str = "secure-1250000000";

@@ -1,6 +1,5 @@
 //! Volume: a 100 MB object streamed both ways, and paging through 10,000+ keys.
 
-
 use crate::common::*;
 use md5::{Digest, Md5};
 

@@ -1,7 +1,6 @@
 //! Multipart uploads as the SDKs drive them: List Multipart Uploads (asked by PY
 //! `upload_file` before every multipart upload) and the part-size rule on Complete.
 
-
 use crate::common::*;
 
 const B: &str = "uploads-1250000000";

@@ -1,6 +1,5 @@
 //! Object and bucket operations over real HTTP.
 
-
 use crate::common::*;
 
 const B: &str = "photos-1250000000";

@@ -1,9 +1,8 @@
 //! Processing in the cloud over HTTP: `POST /<key>?image_process` with `Pic-Operations`.
 
-
 use crate::common::*;
-use image::ImageFormat;
 use crate::processing_common::*;
+use image::ImageFormat;
 
 const BUCKET: &str = "cloud-1250000000";
 
@@ -62,14 +61,17 @@ fn image_process_stores_outputs_and_leaves_the_source_untouched() {
 fn image_process_accepts_the_bare_sub_resource() {
     let (srv, _) = server_with_photo();
     let ops = pic_ops(false, &[("bare.png", "imageMogr2/format/png", None)]);
-    // `?image_process` with no `=`, signed as the GO SDK does; the header left unsigned as
-    // older SDKs send it.
+    // `?image_process` with no `=`, signed as the GO SDK does (Pic-Operations included: an
+    // unsigned one is refused, see `signed_scope`).
     let t = now();
     let authz = mogr_cos::auth::sign(
         "post",
         "/src/photo.jpg",
         &[("image_process".to_string(), String::new())],
-        &[("host".to_string(), TestServer::vhost(BUCKET))],
+        &[
+            ("host".to_string(), TestServer::vhost(BUCKET)),
+            ("pic-operations".to_string(), ops.clone()),
+        ],
         SECRET_ID,
         SECRET_KEY,
         t - 60,

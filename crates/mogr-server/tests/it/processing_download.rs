@@ -1,10 +1,9 @@
 //! Processing on download over HTTP: every wire form of the rule, response headers, metadata
 //! APIs, signed-rule tampering, HEAD, 404 first, ignore-error and refusals.
 
-
 use crate::common::*;
-use image::ImageFormat;
 use crate::processing_common::*;
+use image::ImageFormat;
 
 const BUCKET: &str = "dl-1250000000";
 

@@ -1,7 +1,6 @@
 //! Serving under load: a full image pool answers 503 `SlowDown` at once, as COS XML, and the
 //! requests it admitted still succeed.
 
-
 use std::sync::{Arc, Barrier};
 
 use crate::common::*;

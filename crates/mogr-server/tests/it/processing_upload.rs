@@ -2,10 +2,9 @@
 //! with it. The `<UploadResult>` must agree with what GET/HEAD of the stored objects return,
 //! and a failing rule must leave the bucket exactly as it was.
 
-
 use crate::common::*;
-use image::ImageFormat;
 use crate::processing_common::*;
+use image::ImageFormat;
 
 const BUCKET: &str = "up-1250000000";
 const OTHER: &str = "other-1250000000";

@@ -1,6 +1,5 @@
 //! Exact response header spellings on the wire (the Python SDK indexes them case-sensitively).
 
-
 use crate::common::*;
 
 const B: &str = "wire-1250000000";
