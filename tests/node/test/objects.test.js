@@ -610,6 +610,22 @@ describe('presigned URLs and authentication', { skip }, () => {
     await expectError(stranger.getObject(at(bucket, { Key: 'auth/x' })), 403, 'InvalidAccessKeyId');
   });
 
+  // Needs a server fix outside tests/node: mogr answers an early error and closes the
+  // connection while the client is still sending a large body, so the client often gets EPIPE
+  // (and the SDK retries) instead of the 403. Whether the answer or the broken pipe reaches
+  // the client first is a race, so the PUT is tried several times, each on a new connection.
+  it('a refused PUT with a large body answers its 403, not a broken connection', async () => {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const bad = client({ SecretKey: `${server.secretKey}x` });
+      await expectError(
+        bad.putObject(at(bucket, { Key: 'auth/big.bin', Body: crypto.randomBytes(8 * MB) })),
+        403,
+        'SignatureDoesNotMatch',
+      );
+      noRetries();
+    }
+  });
+
   it('a request without a signature is AccessDenied on a private bucket', async () => {
     await cos.putObject(at(bucket, { Key: 'auth/private.txt', Body: 'private' }));
     const r = await send(`http://${bucket}.cos.${server.region}.myqcloud.com/auth/private.txt`);
