@@ -27,7 +27,7 @@ while (($#)); do
     --sdk-only) lint=0 cargo_tests=0 ;;
     --no-lint) lint=0 ;;
     --) shift; pytest_args=("$@"); break ;;
-    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "test: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift

@@ -22,6 +22,9 @@ const skip = missing.length
     'MOGR_ENDPOINT_PORT, MOGR_SECRET_ID and MOGR_SECRET_KEY'
   : false;
 
+/** Upper bound of one `describe` block, so a hung request fails the suite instead of CI. */
+const SUITE_TIMEOUT_MS = 10 * 60 * 1000;
+
 /** Where the server listens and the credentials it accepts. */
 const server = {
   host: env.MOGR_ENDPOINT_HOST || '127.0.0.1',
@@ -205,6 +208,7 @@ function corpusFile(name) {
 
 module.exports = {
   APPID,
+  SUITE_TIMEOUT_MS,
   at,
   client,
   corpusFile,

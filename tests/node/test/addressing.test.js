@@ -19,12 +19,13 @@ const {
   quotedMd5,
   server,
   skip,
+  SUITE_TIMEOUT_MS,
 } = require('../lib/server');
 const { send, xmlText } = require('../lib/http');
 
 const MB = 1024 * 1024;
 
-describe('addressing', { skip }, () => {
+describe('addressing', { skip, timeout: SUITE_TIMEOUT_MS }, () => {
   let cos;
   let bucket;
   before(async () => {

@@ -23,6 +23,7 @@ const {
   server,
   skip: serverSkip,
   tempDir,
+  SUITE_TIMEOUT_MS,
 } = require('../lib/server');
 const { send } = require('../lib/http');
 const { alphaPng, animatedGif, gradientPng, imageInfo } = require('../lib/images');
@@ -55,7 +56,7 @@ function checkImage(data, format, size, progressive) {
   return info;
 }
 
-describe('image processing', { skip }, () => {
+describe('image processing', { skip, timeout: SUITE_TIMEOUT_MS }, () => {
   let cos;
   let bucket;
   let dir;

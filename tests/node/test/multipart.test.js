@@ -21,11 +21,12 @@ const {
   skip,
   tempDir,
   writeRandomFile,
+  SUITE_TIMEOUT_MS,
 } = require('../lib/server');
 
 const MB = 1024 * 1024;
 
-describe('multipart', { skip }, () => {
+describe('multipart', { skip, timeout: SUITE_TIMEOUT_MS }, () => {
   let cos;
   let bucket;
   let dir;

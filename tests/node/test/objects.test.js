@@ -22,6 +22,7 @@ const {
   server,
   skip,
   tempDir,
+  SUITE_TIMEOUT_MS,
 } = require('../lib/server');
 const { send, xmlText } = require('../lib/http');
 
@@ -34,7 +35,7 @@ function assertRecentHttpDate(value) {
   assert.ok(Math.abs(Date.now() - Date.parse(value)) < 10 * 60 * 1000, value);
 }
 
-describe('buckets', { skip }, () => {
+describe('buckets', { skip, timeout: SUITE_TIMEOUT_MS }, () => {
   let cos;
   before(() => {
     cos = client();
@@ -113,7 +114,7 @@ describe('buckets', { skip }, () => {
   });
 });
 
-describe('objects', { skip }, () => {
+describe('objects', { skip, timeout: SUITE_TIMEOUT_MS }, () => {
   let cos;
   let bucket;
   let dir;
@@ -336,7 +337,7 @@ describe('objects', { skip }, () => {
   });
 });
 
-describe('range and conditional GET', { skip }, () => {
+describe('range and conditional GET', { skip, timeout: SUITE_TIMEOUT_MS }, () => {
   const RANGE_DATA = Buffer.from(Array.from({ length: 100 }, (_, i) => i));
   const key = 'range/hundred.bin';
   let cos;
@@ -421,7 +422,7 @@ describe('range and conditional GET', { skip }, () => {
   });
 });
 
-describe('listing and batch delete', { skip }, () => {
+describe('listing and batch delete', { skip, timeout: SUITE_TIMEOUT_MS }, () => {
   let cos;
   let bucket;
   const keys = ['a.txt', 'b/1.txt', 'b/2.txt', 'b/c/3.txt', 'd e/4.txt', 'z.txt', '中/5.txt'];
@@ -520,7 +521,7 @@ describe('listing and batch delete', { skip }, () => {
   });
 });
 
-describe('presigned URLs and authentication', { skip }, () => {
+describe('presigned URLs and authentication', { skip, timeout: SUITE_TIMEOUT_MS }, () => {
   let cos;
   let bucket;
   before(async () => {
