@@ -2,6 +2,7 @@
 
 mod auth;
 mod common;
+mod empty_headers;
 mod large;
 mod multipart;
 mod objects;
