@@ -111,6 +111,35 @@ def jpeg_quality(path: Path) -> int | None:
         return None
 
 
+def image_kind(head: bytes) -> str:
+    """The container format from an image's first bytes (jpeg, png, gif, webp, heif, avif)."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG"):
+        return "png"
+    if head.startswith(b"GIF8"):
+        return "gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[4:8] == b"ftyp":
+        return "avif" if head[8:12] in (b"avif", b"avis") else "heif"
+    return "unknown"
+
+
+def image_geometry(path: Path) -> tuple[int, int, int] | None:
+    """(canvas width, canvas height, frames) as ImageMagick's identify reads them, None if unreadable."""
+    out = subprocess.run(
+        ["identify", "-format", "%W %H\n", str(path)], capture_output=True, text=True
+    )
+    lines = [ln.split() for ln in out.stdout.splitlines() if ln.strip()]
+    if out.returncode != 0 or not lines:
+        return None
+    try:
+        return int(lines[0][0]), int(lines[0][1]), len(lines)
+    except (ValueError, IndexError):
+        return None
+
+
 # ---------------------------------------------------------------- stats and tables
 
 
