@@ -11,5 +11,6 @@ mod processing_common;
 mod processing_download;
 mod processing_load;
 mod processing_upload;
+mod refused_bodies;
 mod signed_scope;
 mod wire;
