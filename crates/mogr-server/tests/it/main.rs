@@ -3,6 +3,7 @@
 mod common;
 mod processing_common;
 mod auth;
+mod keys;
 mod large;
 mod multipart;
 mod objects;
