@@ -271,6 +271,17 @@ pub struct CompletedPart {
     pub etag: String,
 }
 
+/// What a Complete Multipart Upload committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedUpload {
+    /// The assembled upload: ETag `<md5-of-md5s>-N`, size and CRC-64 of the whole body, the
+    /// upload's attributes. Stored under the upload's key unless the caller chose not to keep
+    /// it (an extra object replaces it); then it describes what was assembled.
+    pub original: ObjectMeta,
+    /// The extra objects as stored, in the order given.
+    pub extra: Vec<ObjectMeta>,
+}
+
 /// Refuse keys that are empty, too long, contain control characters, or could escape the
 /// data root.
 pub fn validate_key(key: &str) -> Result<(), StoreError> {
