@@ -3,6 +3,7 @@
 mod auth;
 mod common;
 mod empty_headers;
+mod keys;
 mod large;
 mod multipart;
 mod objects;
