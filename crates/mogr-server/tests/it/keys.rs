@@ -116,3 +116,26 @@ fn keys_with_control_characters_are_refused_and_listings_parse() {
         assert_eq!(got.body, key.as_bytes(), "GET {key:?}");
     }
 }
+
+#[test]
+fn listing_parameters_with_control_characters_are_refused_not_echoed() {
+    let s = TestServer::start();
+    s.create_bucket(B);
+    s.put(B, "a.txt", b"a");
+    for name in ["prefix", "marker", "delimiter"] {
+        let r = s.req("GET", B, "").param(name, "a\u{1}").send();
+        assert_eq!(r.status, 400, "{name}: {}", r.text());
+        assert_eq!(r.xml("Code").as_deref(), Some("InvalidArgument"), "{name}");
+        assert!(!r.text().contains('\u{1}'), "{name}");
+    }
+    for name in ["prefix", "key-marker", "upload-id-marker"] {
+        let r = s
+            .req("GET", B, "")
+            .param("uploads", "")
+            .param(name, "\u{7f}")
+            .send();
+        assert_eq!(r.status, 400, "uploads {name}: {}", r.text());
+    }
+    let r = s.req("GET", B, "").param("prefix", "a").send();
+    assert_eq!(listed_keys(&r), vec!["a.txt".to_string()]);
+}
