@@ -5,7 +5,10 @@ mod error;
 mod key;
 mod parse;
 
-pub use ast::{MogrStage, Op, OutputFormat, Pipeline, QualitySpec, Stage, MAX_STAGES};
+pub use ast::{
+    Axis, Gravity, MogrStage, Op, OutputFormat, OutputSpec, Pipeline, QualitySpec, Rgb, SizeLimit,
+    Stage, ThumbSize, MAX_AREA, MAX_PERCENT, MAX_PIXELS, MAX_STAGES, MIN_PERCENT,
+};
 pub use error::RuleError;
 pub use key::is_processing_key;
 pub use parse::parse;

@@ -110,14 +110,34 @@ fn parse_mogr<'a>(mut tokens: impl Iterator<Item = &'a str>) -> Result<MogrStage
                 .ok_or_else(|| RuleError::MissingArgument(name.to_owned()))
         };
         let op = match name {
-            "strip" => Op::Strip,
+            "strip" => {
+                stage.output.strip = true;
+                continue;
+            }
             "auto-orient" => Op::AutoOrient,
-            "format" => Op::Format(parse_format(arg()?)?),
+            "format" => {
+                stage.output.format = Some(parse_format(arg()?)?);
+                continue;
+            }
             "cgif" => Op::Cgif(number_in(name, arg()?, 1, 100)?),
-            "interlace" => Op::Interlace(parse_bool(name, arg()?)?),
-            "quality" => Op::Quality(parse_absolute_quality(arg()?)?),
-            "rquality" => Op::Quality(QualitySpec::Relative(number_in(name, arg()?, 1, 100)?)),
-            "lquality" => Op::Quality(QualitySpec::Floor(number_in(name, arg()?, 0, 100)?)),
+            "interlace" => {
+                stage.output.interlace = parse_bool(name, arg()?)?;
+                continue;
+            }
+            "quality" => {
+                stage.output.quality = Some(parse_absolute_quality(arg()?)?);
+                continue;
+            }
+            "rquality" => {
+                let q = number_in(name, arg()?, 1, 100)?;
+                stage.output.quality = Some(QualitySpec::Relative(q));
+                continue;
+            }
+            "lquality" => {
+                let q = number_in(name, arg()?, 0, 100)?;
+                stage.output.quality = Some(QualitySpec::Floor(q));
+                continue;
+            }
             "ignore-error" => {
                 // Any `ignore-error/1` in the stage turns it on; a later `/0` does not undo it.
                 stage.ignore_error |= parse_bool(name, arg()?)?;
