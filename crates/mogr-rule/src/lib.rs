@@ -1,9 +1,16 @@
-//! imageMogr2 rule grammar: a pure, total parser from a rule string to a typed [`Pipeline`].
+//! imageMogr2 / imageView2 rule grammar: a pure, total parser from a rule string to a typed
+//! [`Pipeline`], and its canonical printer (`Display`).
 
+mod args;
 mod ast;
+mod colour;
+mod display;
 mod error;
 mod key;
+mod ops;
 mod parse;
+mod tokens;
+mod view2;
 
 pub use ast::{
     Axis, Gravity, MogrStage, Op, OutputFormat, OutputSpec, Pipeline, QualitySpec, Rgb, SizeLimit,
