@@ -310,7 +310,10 @@ mod tests {
         );
         for bad in ["-1", "", "1.5", "+2"] {
             assert_eq!(ops(&format!("dx/{bad}/crop/5x5")), Err(invalid("dx", bad)));
-            assert_eq!(ops(&format!("crop/5x5/dy/{bad}/strip")), Err(invalid("dy", bad)));
+            assert_eq!(
+                ops(&format!("crop/5x5/dy/{bad}/strip")),
+                Err(invalid("dy", bad))
+            );
         }
     }
 
