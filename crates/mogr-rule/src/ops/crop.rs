@@ -1,9 +1,8 @@
 //! `crop/<W>x<H>` (or `<W>x`, `x<H>`) and its anchor modifiers `gravity/<g>`, `dx/<x>`, `dy/<y>`.
 //!
 //! The anchor is a run of `gravity`, `dx` and `dy` (any order, each at most once) written either
-//! directly before the crop (`gravity/center/crop/256x256`, the order of CI's combined example)
-//! or directly after its size (`crop/300x400/gravity/center`, the order of CI's crop page), not
-//! both. A run that stands between two crops anchors the one that FOLLOWS it. A run next to no
+//! directly before the crop (`gravity/center/crop/256x256`) or directly after its size
+//! (`crop/300x400/gravity/center`), not both: CI's own examples use both orders. A run that stands between two crops anchors the one that FOLLOWS it. A run next to no
 //! crop (for example before `cut`, which has its own offsets) is refused.
 //!
 //! Without `gravity` the crop keeps the top-left corner (`northwest`). `dx`/`dy` move the crop

@@ -130,25 +130,24 @@ fn size(op: &str, arg: &str) -> Result<ThumbSize, RuleError> {
 }
 
 /// The canonical `thumbnail/...` spelling.
+///
+/// The imageView2-only edge forms have none: a stage holding one prints as imageView2 (see
+/// `display`), and the operation alone prints as the imageView2 mode it comes from.
 pub(crate) fn fmt(f: &mut fmt::Formatter<'_>, size: ThumbSize, pad: Option<Rgb>) -> fmt::Result {
-    f.write_str("thumbnail/")?;
     match size {
-        ThumbSize::Percent(s) => write!(f, "!{s}p")?,
-        ThumbSize::PercentWidth(s) => write!(f, "!{s}px")?,
-        ThumbSize::PercentHeight(s) => write!(f, "!x{s}p")?,
-        ThumbSize::Width(w) => write!(f, "{w}x")?,
-        ThumbSize::Height(h) => write!(f, "x{h}")?,
-        ThumbSize::Fit { width, height } => write!(f, "{width}x{height}")?,
-        ThumbSize::Shrink { width, height } => write!(f, "{width}x{height}>")?,
-        ThumbSize::Enlarge { width, height } => write!(f, "{width}x{height}<")?,
-        ThumbSize::Cover { width, height } => write!(f, "!{width}x{height}r")?,
-        ThumbSize::Exact { width, height } => write!(f, "{width}x{height}!")?,
-        ThumbSize::Area(area) => write!(f, "{area}@")?,
-        // Only imageView2 produces these, and its stages print as imageView2 (see `display`);
-        // a hand-built stage that mixes them with other operations has no rule spelling, so
-        // they print as the imageView2 mode they come from.
-        ThumbSize::EdgeCover { long, short } => write!(f, "(imageView2/4/w/{long}/h/{short})")?,
-        ThumbSize::EdgeFill { long, short } => write!(f, "(imageView2/5/w/{long}/h/{short})")?,
+        ThumbSize::Percent(s) => write!(f, "thumbnail/!{s}p")?,
+        ThumbSize::PercentWidth(s) => write!(f, "thumbnail/!{s}px")?,
+        ThumbSize::PercentHeight(s) => write!(f, "thumbnail/!x{s}p")?,
+        ThumbSize::Width(w) => write!(f, "thumbnail/{w}x")?,
+        ThumbSize::Height(h) => write!(f, "thumbnail/x{h}")?,
+        ThumbSize::Fit { width, height } => write!(f, "thumbnail/{width}x{height}")?,
+        ThumbSize::Shrink { width, height } => write!(f, "thumbnail/{width}x{height}>")?,
+        ThumbSize::Enlarge { width, height } => write!(f, "thumbnail/{width}x{height}<")?,
+        ThumbSize::Cover { width, height } => write!(f, "thumbnail/!{width}x{height}r")?,
+        ThumbSize::Exact { width, height } => write!(f, "thumbnail/{width}x{height}!")?,
+        ThumbSize::Area(area) => write!(f, "thumbnail/{area}@")?,
+        ThumbSize::EdgeCover { long, short } => write!(f, "imageView2/4/w/{long}/h/{short}")?,
+        ThumbSize::EdgeFill { long, short } => write!(f, "imageView2/5/w/{long}/h/{short}")?,
     }
     match pad {
         Some(Rgb::WHITE) => f.write_str("/pad/1"),

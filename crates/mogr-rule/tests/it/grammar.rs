@@ -638,6 +638,7 @@ fn processing_keys_per_spec() {
         "imageMogr2/thumbnail/!50p",
         "imageMogr2",
         "imageView2/format/png",
+        "imageView2/1/w/100/h/100",
         "watermark/2/text/abc",
         "imageInfo",
         "imageAve",
