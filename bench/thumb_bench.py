@@ -40,6 +40,12 @@ TITLES = {"mogr": "mogr", "vips": "vipsthumbnail", "magick": "ImageMagick"}
 SSIM_MARGIN = 2.0
 RPS_TARGET = 2.0
 PNG_SIZE = (5120, 2880)
+# --jpeg-subsampling: (vipsthumbnail output option, ImageMagick flags).
+JPEG_SUBSAMPLING = {
+    "420": (",subsample-mode=on", ["-sampling-factor", "4:2:0"]),
+    "444": (",subsample-mode=off", ["-sampling-factor", "4:4:4"]),
+    "default": ("", []),
+}
 
 
 @dataclass
@@ -151,8 +157,11 @@ def build_rows(args: argparse.Namespace, mogr: Path | None) -> list[Row]:
 
     if wanted("jpeg"):
         photo = bl.corpus_file(args.photo)
-        q = bl.jpeg_quality(photo) or args.quality
+        q = bl.jpeg_quality(photo) or 85
         rule = f"imageMogr2/thumbnail/{width}x"
+        # mogr (mozjpeg) writes 4:2:0; libvips turns subsampling off at Q >= 90 by itself and
+        # ImageMagick copies the source's: pin the peers to one mode so the encoders match.
+        vips_sub, im_sub = JPEG_SUBSAMPLING[args.jpeg_subsampling]
         rows.append(Row(
             "jpeg", f"JPEG → {width} px wide JPEG", photo, "jpg",
             {
@@ -160,35 +169,46 @@ def build_rows(args: argparse.Namespace, mogr: Path | None) -> list[Row]:
                 # The source carries EXIF Orientation 6. A CI rule rotates only with auto-orient,
                 # so vipsthumbnail's default auto-rotation is turned off to do the same work.
                 "vips": ["vipsthumbnail", "{in}", "--size", f"{width}x", "--no-rotate",
-                         "-o", f"{{out}}[Q={q}]"],
-                "magick": [im, "{in}", "-resize", f"{width}x", "-quality", str(q), "{out}"],
+                         "-o", f"{{out}}[Q={q}{vips_sub}]"],
+                "magick": [im, "{in}", "-resize", f"{width}x", "-quality", str(q), *im_sub, "{out}"],
             },
             {
                 "mogr": mogr_cmd(rule + "/format/png"),
                 "vips": ["vipsthumbnail", "{in}", "--size", f"{width}x", "--no-rotate", "-o", "{out}"],
                 "magick": [im, "{in}", "-resize", f"{width}x", "{out}"],
             },
-            note=f"JPEG quality {q} for all (the source's, which mogr inherits); no auto-rotation "
-                 "(vipsthumbnail --no-rotate); ImageMagick decodes the full 12 MP (no "
-                 "jpeg:size hint, as the issue's command line)",
+            note=f"JPEG quality {q} for all (the source's, which mogr inherits), peers' chroma "
+                 f"subsampling {args.jpeg_subsampling} (--jpeg-subsampling; mogr writes 4:2:0); "
+                 "no auto-rotation (vipsthumbnail --no-rotate); ImageMagick decodes the full "
+                 "12 MP (no jpeg:size hint, as the issue's command line)",
         ))
     if wanted("png"):
         png = rgba_png(Path(args.png) if args.png else None)
         q = args.quality
-        rule = f"imageMogr2/thumbnail/{width}x/format/webp/quality/{q}"
+        rule = f"imageMogr2/thumbnail/{width}x/format/webp"
+        if args.png_webp == "lossless":
+            # mogr writes lossless WebP for a lossless source (quality is then ignored): the
+            # peers are asked for the same, with libwebp's default effort as mogr uses.
+            vips_out, im_opts = "{out}[lossless]", ["-define", "webp:lossless=true"]
+            note = ("lossless WebP for all: mogr's choice for a lossless source, so the peers get "
+                    "`lossless` too (--png-webp lossy gives the peers lossy WebP at --quality)")
+        else:
+            rule += f"/quality/{q}"
+            vips_out, im_opts = f"{{out}}[Q={q}]", ["-quality", str(q)]
+            note = f"peers: lossy WebP at quality {q}; mogr: quality/{q}"
         rows.append(Row(
             "png", f"RGBA PNG → {width} px wide WebP", png, "webp",
             {
                 "mogr": mogr_cmd(rule),
-                "vips": ["vipsthumbnail", "{in}", "--size", f"{width}x", "-o", f"{{out}}[Q={q}]"],
-                "magick": [im, "{in}", "-resize", f"{width}x", "-quality", str(q), "{out}"],
+                "vips": ["vipsthumbnail", "{in}", "--size", f"{width}x", "-o", vips_out],
+                "magick": [im, "{in}", "-resize", f"{width}x", *im_opts, "{out}"],
             },
             {
                 "mogr": mogr_cmd(f"imageMogr2/thumbnail/{width}x/format/png"),
                 "vips": ["vipsthumbnail", "{in}", "--size", f"{width}x", "-o", "{out}"],
                 "magick": [im, "{in}", "-resize", f"{width}x", "{out}"],
             },
-            note=f"WebP quality {q} for all (mogr's default for non-JPEG sources; given explicitly)",
+            note=note,
         ))
     if wanted("gif"):
         gif = bl.corpus_file(args.gif)
@@ -244,7 +264,29 @@ def measure_row(row: Row, tools: list[str], runs: int, warmup: int, work: Path) 
         if not results[tool].error:
             results[tool].bytes = outputs[tool].stat().st_size
             results[tool].geometry = bl.image_geometry(outputs[tool])
+    if row.ext == "webp":
+        kinds = {TITLES[t]: webp_kind(outputs[t]) for t in tools if not results[t].error}
+        if len(set(kinds.values())) > 1:  # bytes and scores would compare unlike things
+            row.note += "; NOT like for like, WebP kinds differ: " + ", ".join(
+                f"{tool} {kind}" for tool, kind in kinds.items())
     return results
+
+
+def webp_kind(path: Path) -> str:
+    """'lossless' (VP8L) or 'lossy' (VP8) from the WebP's RIFF chunks, '?' if neither is found."""
+    data = path.read_bytes()
+    at = 12
+    while at + 8 <= len(data):
+        tag, size = data[at:at + 4], int.from_bytes(data[at + 4:at + 8], "little")
+        if tag == b"VP8L":
+            return "lossless"
+        if tag == b"VP8 ":
+            return "lossy"
+        if tag == b"ANMF":  # animation frame: its own chunks start after a 16-byte header
+            at += 8 + 16
+            continue
+        at += 8 + size + (size & 1)
+    return "?"
 
 
 def reference(row: Row, width: int, height: int, work: Path) -> Path | None:
@@ -472,8 +514,13 @@ def main() -> None:
                    help="corpus JPEG of the jpeg and server rows (default the 12 MP photo)")
     p.add_argument("--gif", default="animated_42frames.gif", help="corpus animated GIF")
     p.add_argument("--png", help="RGBA PNG for the png row (default: made once into bench/results/)")
+    p.add_argument("--png-webp", choices=("lossless", "lossy"), default="lossless",
+                   help="WebP of the png row: lossless for all (default; what mogr writes for a "
+                        "lossless source) or lossy at --quality")
     p.add_argument("--quality", type=int, default=85,
-                   help="WebP quality for the png row, all tools (default 85)")
+                   help="WebP quality with --png-webp lossy, all tools (default 85)")
+    p.add_argument("--jpeg-subsampling", choices=tuple(JPEG_SUBSAMPLING), default="420",
+                   help="chroma subsampling forced on the peers' JPEG (default 420, as mogr writes)")
     p.add_argument("--concurrency", default="4,16", help="wrk connection counts (default 4,16)")
     p.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     p.add_argument("--duration", type=int, default=15, help="seconds per wrk run (default 15)")
