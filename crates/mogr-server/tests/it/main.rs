@@ -12,3 +12,4 @@ mod processing_load;
 mod processing_upload;
 mod signed_scope;
 mod wire;
+mod work_bounds;
