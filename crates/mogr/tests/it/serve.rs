@@ -192,7 +192,7 @@ fn secret_key_file_keeps_the_key_out_of_the_process_list() {
     std::fs::write(
         &cfg,
         format!(
-            "listen = \"127.0.0.1:0\"\ndata = {:?}\n\n[[credentials]]\nsecret_id = \"AKIDconf\"\nsecret_key_file = {:?}\n",
+            "listen = \"127.0.0.1:0\"\ndata = {:?}\nbody_idle_timeout_secs = 10\nbody_min_rate = 0\n\n[limits]\nmax_processing_secs = 20\n\n[[credentials]]\nsecret_id = \"AKIDconf\"\nsecret_key_file = {:?}\n",
             data.to_str().unwrap(),
             key_file.to_str().unwrap()
         ),
