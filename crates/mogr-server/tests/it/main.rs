@@ -10,4 +10,5 @@ mod processing_cloud;
 mod processing_download;
 mod processing_load;
 mod processing_upload;
+mod hostile_images;
 mod wire;
