@@ -14,6 +14,11 @@ use crate::model::ImageFormat;
 
 const FORMAT: ImageFormat = ImageFormat::Jpeg;
 
+/// Most scans libjpeg is given, zune-jpeg's own default: every progressive scan is a pass over
+/// the whole image, so a small file with thousands of scans is a CPU bomb, and libjpeg has no
+/// such limit of its own (zune-jpeg refuses those files, which would otherwise land here).
+const MAX_SCANS: usize = 100;
+
 /// The frame size libjpeg reads from the headers (up to the first scan; no pixels).
 pub(super) fn dimensions(bytes: &[u8]) -> Result<(u32, u32)> {
     guard(FORMAT, || {
@@ -43,6 +48,15 @@ pub(super) enum Pixels {
 ///
 /// `expected` is the frame size the caller checked and reported; libjpeg must agree with it.
 pub(super) fn decode(bytes: &[u8], expected: (u32, u32), limits: &Limits) -> Result<Pixels> {
+    // `FF DA` cannot occur inside entropy-coded data (an `FF` there is followed by `00` or a
+    // restart marker), so counting the pairs bounds the scans from above.
+    let scans = bytes.windows(2).filter(|w| *w == [0xFF, 0xDA]).count();
+    if scans > MAX_SCANS {
+        return Err(corrupt(
+            FORMAT,
+            format!("{scans} scans, more than {MAX_SCANS}"),
+        ));
+    }
     guard(FORMAT, || {
         let dec = Decompress::new_mem(bytes).map_err(|e| corrupt(FORMAT, e))?;
         let (width, height) = size_of(&dec)?;

@@ -163,6 +163,20 @@ fn jpeg_that_zune_refuses_decodes_through_libjpeg() {
 }
 
 #[test]
+fn libjpeg_is_not_given_more_scans_than_zune_jpeg_accepts() {
+    // Each progressive scan is a pass over the whole image; zune-jpeg refuses more than 100,
+    // and such a file must not reach libjpeg instead. Scan markers past the end count too.
+    let mut jpg = stray_marker_gray_jpeg();
+    assert!(decode(&jpg, &Limits::default()).is_ok());
+    for _ in 0..101 {
+        jpg.extend_from_slice(&[0xFF, 0xDA]);
+    }
+    let err = decode(&jpg, &Limits::default()).unwrap_err();
+    assert!(matches!(err, ImageError::Corrupt { .. }), "{err:?}");
+    assert!(err.to_string().contains("scans"), "{err}");
+}
+
+#[test]
 fn jpeg_neither_decoder_reads_is_refused_as_corrupt() {
     // Two frame headers: zune-jpeg and libjpeg both refuse a second one.
     let jpg = encode(DynamicImage::ImageRgb8(gradient(8, 8)), Fmt::Jpeg);
