@@ -3,6 +3,7 @@
 mod corpus_support;
 mod decode_bombs;
 mod decode_corpus;
+mod decode_trust;
 mod decode_formats;
 mod decode_jpeg_corpus;
 mod encode_animation;

@@ -14,4 +14,5 @@ mod processing_load;
 mod processing_upload;
 mod refused_bodies;
 mod signed_scope;
+mod hostile_images;
 mod wire;
