@@ -3,9 +3,9 @@
 mod corpus_support;
 mod decode_bombs;
 mod decode_corpus;
-mod decode_trust;
 mod decode_formats;
 mod decode_jpeg_corpus;
+mod decode_trust;
 mod encode_animation;
 mod encode_corpus;
 mod encode_png_level;

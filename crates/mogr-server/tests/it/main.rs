@@ -3,6 +3,7 @@
 mod auth;
 mod common;
 mod empty_headers;
+mod hostile_images;
 mod keys;
 mod large;
 mod multipart;
@@ -14,5 +15,4 @@ mod processing_load;
 mod processing_upload;
 mod refused_bodies;
 mod signed_scope;
-mod hostile_images;
 mod wire;
