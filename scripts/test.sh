@@ -4,14 +4,17 @@
 #   2. cargo fmt --check, cargo clippy -D warnings
 #   3. cargo test --workspace
 #   4. builds the mogr binary, starts `mogr serve` on a free loopback port with a throw-away
-#      data folder and credentials, and runs tests/sdk (the official cos-python-sdk-v5) in .venv
+#      data folder and credentials, and runs against it tests/sdk (the official
+#      cos-python-sdk-v5, in .venv) and tests/node (the official cos-nodejs-sdk-v5, with Node's
+#      own test runner; needs Node.js 20+ and npm)
 # Every step runs even when an earlier one failed (except when the binary cannot be built), so
 # one run shows everything; the exit status is non-zero if any step failed.
 #
 # Usage: scripts/test.sh [--sdk-only] [--no-lint] [-- PYTEST_ARGS...]
-#   --sdk-only   skip lint and cargo test (iterate on the SDK suite)
+#   --sdk-only   skip lint and cargo test (iterate on the SDK suites)
 #   --no-lint    skip cargo fmt and cargo clippy
-# Environment: MOGR_CI_TESTS=0 skips tests/sdk/test_ci.py (image processing; runs by default).
+# Environment: MOGR_CI_TESTS=0 skips the image-processing SDK tests (tests/sdk/test_ci.py and
+# tests/node/test/ci.test.js; they run by default); MOGR_NODE_TESTS=0 skips tests/node.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
@@ -24,7 +27,7 @@ while (($#)); do
     --sdk-only) lint=0 cargo_tests=0 ;;
     --no-lint) lint=0 ;;
     --) shift; pytest_args=("$@"); break ;;
-    -h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "test: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -116,6 +119,26 @@ ensure_venv() {
     echo "$stamp" >"$venv/.requirements.sha256"
 }
 
+# tests/node/node_modules from package-lock.json; `npm ci` again only when the lock changes.
+ensure_node_modules() {
+    local dir=tests/node major stamp
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        echo "test: node and npm are needed for tests/node (Node.js 20 or later)" >&2
+        return 1
+    fi
+    major=$(node -p 'process.versions.node.split(".")[0]')
+    if ((major < 20)); then
+        echo "test: tests/node needs Node.js 20 or later, found $(node --version)" >&2
+        return 1
+    fi
+    stamp=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+    if [[ "$(cat "$dir/node_modules/.mogr-lock.sha256" 2>/dev/null)" == "$stamp" ]]; then
+        return 0
+    fi
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) </dev/null || return 1
+    echo "$stamp" >"$dir/node_modules/.mogr-lock.sha256"
+}
+
 start_server() {
     local port id key
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -149,38 +172,66 @@ start_server() {
 }
 
 sdk_ran=0
+node_ran=0
+node_rc=0
 if ((built)) && [[ -x "$MOGR_BIN" ]]; then
     step "python venv (.venv)"
-    if ! ensure_venv; then
-        failed_steps+=("python venv")
-    elif step "start mogr serve" && start_server; then
-        step "SDK tests (tests/sdk)"
-        export MOGR_CI_TESTS=${MOGR_CI_TESTS:-1} PYTHONDONTWRITEBYTECODE=1
-        .venv/bin/python -m pytest tests/sdk -q -rfEs --tb=short -p no:cacheprovider \
-            --junitxml="$WORK/pytest.xml" "${pytest_args[@]}"
-        rc=$?
-        sdk_ran=1
-        if ((rc == 5)); then
-            echo "test: pytest collected no SDK tests" >&2
+    venv_ok=1
+    ensure_venv || { venv_ok=0; failed_steps+=("python venv"); }
+    node_ok=0
+    if [[ ${MOGR_NODE_TESTS:-1} != 0 ]]; then
+        step "node modules (tests/node)"
+        node_ok=1
+        ensure_node_modules || { node_ok=0; failed_steps+=("node modules"); }
+    fi
+    if ((venv_ok || node_ok)); then
+        if step "start mogr serve" && start_server; then
+            export MOGR_CI_TESTS=${MOGR_CI_TESTS:-1}
+            if ((venv_ok)); then
+                step "Python SDK tests (tests/sdk)"
+                PYTHONDONTWRITEBYTECODE=1 .venv/bin/python -m pytest tests/sdk -q -rfEs --tb=short \
+                    -p no:cacheprovider --junitxml="$WORK/pytest.xml" "${pytest_args[@]}"
+                rc=$?
+                sdk_ran=1
+                if ((rc == 5)); then
+                    echo "test: pytest collected no SDK tests" >&2
+                fi
+                if ((rc != 0)); then
+                    failed_steps+=("Python SDK tests")
+                    echo "--- last lines of the server log ---"
+                    tail -n 40 "$WORK/server.log"
+                fi
+            fi
+            if ((node_ok)); then
+                # Same server, same credentials: both official SDKs, call by call. TAP on stdout
+                # ends with '# pass N' / '# fail N'; the junit copy feeds the total below.
+                step "Node.js SDK tests (tests/node)"
+                (cd tests/node && node --test --test-reporter=tap --test-reporter-destination=stdout \
+                    --test-reporter=junit --test-reporter-destination="$WORK/node.xml" test/*.test.js) </dev/null
+                node_rc=$?
+                node_ran=1
+                if ((node_rc != 0)); then
+                    failed_steps+=("Node.js SDK tests")
+                    echo "--- last lines of the server log ---"
+                    tail -n 40 "$WORK/server.log"
+                fi
+            fi
+            stop_server
+        else
+            failed_steps+=("start mogr serve")
         fi
-        if ((rc != 0)); then
-            failed_steps+=("SDK tests")
-            echo "--- last lines of the server log ---"
-            tail -n 40 "$WORK/server.log"
-        fi
-        stop_server
-    else
-        failed_steps+=("start mogr serve")
     fi
 fi
 
-# One closing line that adds up cargo test and pytest, in the 'N passed, N failed' form.
-summary=$(python3 - "$WORK/cargo-test.log" "$WORK/pytest.xml" "$sdk_ran" <<'EOF'
+# One closing line that adds up cargo test, pytest and node --test, in the 'N passed, N failed'
+# form.
+summary=$(python3 - "$WORK/cargo-test.log" "$WORK/pytest.xml" "$sdk_ran" "$WORK/node.xml" "$node_ran" \
+    "$node_rc" <<'EOF'
 import os, re, sys
 import xml.etree.ElementTree as ET
 
 passed = failed = skipped = 0
-log, junit, sdk_ran = sys.argv[1:4]
+log, junit, sdk_ran, node_junit, node_ran, node_rc = sys.argv[1:7]
 if os.path.exists(log):
     text = open(log, errors="replace").read()
     for m in re.finditer(r"test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored", text):
@@ -192,6 +243,19 @@ if sdk_ran == "1" and os.path.exists(junit):
         f = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
         s = int(suite.get("skipped", 0))
         passed += n - f - s; failed += f; skipped += s
+if node_ran == "1":
+    # node's junit nests suites (describe) in suites; every leaf test is one <testcase>.
+    node_failed = 0
+    if os.path.exists(node_junit):
+        for case in ET.parse(node_junit).getroot().iter("testcase"):
+            if case.find("failure") is not None or case.find("error") is not None:
+                node_failed += 1
+            elif case.find("skipped") is not None:
+                skipped += 1
+            else:
+                passed += 1
+    # A failure outside any test (a hook, a crash before the report) still counts once.
+    failed += node_failed or (1 if node_rc != "0" else 0)
 print(f"total: {passed} passed, {failed} failed, {skipped} skipped")
 EOF
 )

@@ -24,19 +24,28 @@ pub const MAX_USER_META_BYTES: usize = 2 * 1024;
 /// Content-Type of objects stored without one.
 pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 
-/// A header's text, if present; values that are not UTF-8 are refused rather than mangled.
+/// `value` unless it is blank: an empty standard header means "none".
+fn non_blank(value: &str) -> Option<&str> {
+    (!value.trim().is_empty()).then_some(value)
+}
+
+/// A standard header's text, if present and not blank; values that are not UTF-8 are refused
+/// rather than mangled.
+///
+/// The Node SDK sends `Cache-Control:` and `Content-Type:` with empty values when the caller
+/// set none (so that a proxy cannot add its own); storing those would serve an empty
+/// `Content-Type` instead of the default.
 fn text(headers: &HeaderMap, name: &str) -> ApiResult<Option<String>> {
-    match headers.get(name) {
-        None => Ok(None),
-        Some(v) => std::str::from_utf8(v.as_bytes())
-            .map(|s| Some(s.to_string()))
-            .map_err(|_| {
-                ApiError::with_message(
-                    ErrorCode::InvalidArgument,
-                    format!("header {name} is not UTF-8"),
-                )
-            }),
-    }
+    let Some(value) = headers.get(name) else {
+        return Ok(None);
+    };
+    let value = std::str::from_utf8(value.as_bytes()).map_err(|_| {
+        ApiError::with_message(
+            ErrorCode::InvalidArgument,
+            format!("header {name} is not UTF-8"),
+        )
+    })?;
+    Ok(non_blank(value).map(str::to_string))
 }
 
 /// The attributes a PUT (or multipart initiate) stores: standard headers and `x-cos-meta-*`.
@@ -111,7 +120,9 @@ pub fn write_integrity(headers: &mut HeaderMap, etag: &str, crc64: u64) {
 
 /// Everything GET/HEAD Object returns about an object (not Content-Length / Content-Range).
 ///
-/// `response-*` query parameters override the stored attributes, as COS does.
+/// `response-*` query parameters override the stored attributes, as COS does. Blank values,
+/// stored by older versions or given as an override, count as absent: an empty header is
+/// never sent.
 pub fn write_object_headers(headers: &mut HeaderMap, meta: &ObjectMeta, query: &Query) {
     write_content_headers(headers, &meta.attrs, query);
     insert(headers, ACCEPT_RANGES, "bytes");
@@ -126,8 +137,9 @@ pub fn write_content_headers(headers: &mut HeaderMap, attrs: &ObjectAttrs, query
     let pick = |param: &str, stored: Option<&String>| -> Option<String> {
         query
             .get(param)
+            .and_then(non_blank)
+            .or_else(|| stored.and_then(|s| non_blank(s)))
             .map(str::to_string)
-            .or_else(|| stored.cloned())
     };
     let content_type = pick("response-content-type", attrs.content_type.as_ref())
         .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_string());
@@ -185,6 +197,29 @@ mod tests {
         assert_eq!(a.cache_control.as_deref(), Some("max-age=60"));
         assert_eq!(a.user_meta.get("color").map(String::as_str), Some("red"));
         assert_eq!(a.user_meta.len(), 1);
+    }
+
+    #[test]
+    fn blank_standard_headers_are_absent() {
+        let mut h = HeaderMap::new();
+        for name in [
+            "content-type",
+            "cache-control",
+            "content-disposition",
+            "content-encoding",
+            "expires",
+        ] {
+            h.insert(name, HeaderValue::from_static(""));
+        }
+        h.insert("x-cos-meta-empty", HeaderValue::from_static(""));
+        let a = attrs_from_request(&h).unwrap();
+        assert_eq!(a.content_type, None);
+        assert_eq!(a.cache_control, None);
+        assert_eq!(a.content_disposition, None);
+        assert_eq!(a.content_encoding, None);
+        assert_eq!(a.expires, None);
+        // User metadata is kept as given, empty or not.
+        assert_eq!(a.user_meta.get("empty").map(String::as_str), Some(""));
     }
 
     #[test]

@@ -3,3 +3,6 @@
 pub mod cgif;
 pub mod orient;
 pub mod strip;
+pub mod transform;
+
+pub use transform::{Size, Transform};
