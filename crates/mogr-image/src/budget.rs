@@ -163,7 +163,7 @@ pub fn estimate(pipeline: &Pipeline, source: SourceShape, cfg: &EngineConfig) ->
             Stage::ImageInfo | Stage::Exif => return total,
             Stage::ImageAve => return total + predict(decode_ms_per_mp(format), all_frames),
             Stage::Mogr(m) => {
-                let out = m.format().unwrap_or_else(|| default_output(format));
+                let out = m.output.format.unwrap_or_else(|| default_output(format));
                 let out_frames = if matches!(out, OutputFormat::Gif | OutputFormat::Webp) {
                     frames
                 } else {
