@@ -1,7 +1,10 @@
 //! The engine: parse -> limits -> decode -> operations -> encode, stage by stage.
 
+use std::time::Duration;
+
 use mogr_rule::{MogrStage, Op, OutputFormat, Pipeline, Stage};
 
+use crate::budget::{self, Budget, SourceShape};
 use crate::decode;
 use crate::encode::{self, EncodeSettings, TPG_UNSUPPORTED};
 use crate::error::{ImageError, Result};
@@ -126,11 +129,38 @@ impl Engine {
     /// A stage with `ignore-error/1` that fails on a limit (`err.is_limit()`) makes the whole
     /// call return the original `input` unchanged.
     pub fn process(&self, input: &[u8], pipeline: &Pipeline) -> Result<Output> {
+        self.process_within(input, pipeline, &Budget::unlimited())
+    }
+
+    /// As [`process`](Self::process), checking `budget` between stages, frames and codec
+    /// calls. Running out of time is a limit for the whole pipeline: with `ignore-error/1`
+    /// on any stage the original comes back instead of the error.
+    pub fn process_within(
+        &self,
+        input: &[u8],
+        pipeline: &Pipeline,
+        budget: &Budget,
+    ) -> Result<Output> {
+        match self.run_stages(input, pipeline, budget) {
+            Err(ImageError::TimeBudgetExceeded(_)) if ignores_errors(pipeline) => {
+                Ok(original(input))
+            }
+            other => other,
+        }
+    }
+
+    /// Predicted single-core time of `pipeline` on a source shaped like `source`.
+    pub fn estimate(&self, pipeline: &Pipeline, source: SourceShape) -> Duration {
+        budget::estimate(pipeline, source, &self.config)
+    }
+
+    fn run_stages(&self, input: &[u8], pipeline: &Pipeline, budget: &Budget) -> Result<Output> {
         let mut current: Option<Output> = None;
         for stage in &pipeline.stages {
+            budget.check()?;
             let bytes = current.as_ref().map_or(input, |o| o.bytes.as_slice());
             let out = match stage {
-                Stage::Mogr(m) => match self.run_mogr(bytes, m) {
+                Stage::Mogr(m) => match self.run_mogr(bytes, m, budget) {
                     Ok(out) => out,
                     Err(e) if m.ignore_error && e.is_limit() => return Ok(original(input)),
                     Err(e) => return Err(e),
@@ -145,22 +175,28 @@ impl Engine {
     }
 
     /// One imageMogr2 stage: decode, operations in URL order, one encode.
-    fn run_mogr(&self, input: &[u8], stage: &MogrStage) -> Result<Output> {
+    fn run_mogr(&self, input: &[u8], stage: &MogrStage, budget: &Budget) -> Result<Output> {
         let limits = &self.config.limits;
         // Refuse tpg before any decoding work.
-        let requested = stage.format();
+        let requested = stage.output.format;
         if requested == Some(OutputFormat::Tpg) {
             return Err(ImageError::UnsupportedFormat(TPG_UNSUPPORTED.to_string()));
         }
         let mut img = decode::decode(input, limits)?;
         for op in &stage.ops {
+            budget.check()?;
             match op {
                 Op::AutoOrient => ops::orient::auto_orient(&mut img),
-                Op::Strip => ops::strip::strip(&mut img),
                 Op::Cgif(n) => ops::cgif::apply(&mut img, *n),
-                // Output settings, applied at encode time whatever their position.
-                Op::Format(_) | Op::Interlace(_) | Op::Quality(_) => {}
+                other => {
+                    return Err(ImageError::InvalidArgument(format!(
+                        "unsupported operation {other}"
+                    )))
+                }
             }
+        }
+        if stage.output.strip {
+            ops::strip::strip(&mut img);
         }
         let format = requested.unwrap_or_else(|| default_output(img.source.format));
         if !is_animated_format(format) {
@@ -169,12 +205,15 @@ impl Engine {
         check_output_size(&img, format, limits)?;
         let settings = EncodeSettings {
             format,
-            quality: quality::resolve(stage.quality(), &img.source, format),
-            progressive: stage.interlace(),
-            strip: stage.strip(),
+            quality: quality::resolve(stage.output.quality, &img.source, format),
+            progressive: stage.output.interlace,
+            strip: stage.output.strip,
             cgif: stage.cgif(),
         };
-        let bytes = encode::encode(&img, &settings, &self.config)?;
+        let pixels = u64::from(img.width) * u64::from(img.height) * img.frames.len() as u64;
+        let predicted = budget::predict(budget::encode_ms_per_mp(format, &self.config), pixels);
+        budget.ensure(predicted, &format!("the {} encode", format.name()))?;
+        let bytes = encode::encode_within(&img, &settings, &self.config, budget)?;
         if bytes.len() as u64 > limits.max_input_bytes {
             return Err(ImageError::TooLarge(format!(
                 "output of {} bytes is over the {} byte limit",
@@ -192,6 +231,14 @@ impl Engine {
             quality: uses_quality(format, &img).then_some(settings.quality),
         })
     }
+}
+
+/// Whether any stage asked for `ignore-error/1`.
+fn ignores_errors(pipeline: &Pipeline) -> bool {
+    pipeline
+        .stages
+        .iter()
+        .any(|s| matches!(s, Stage::Mogr(m) if m.ignore_error))
 }
 
 /// Output-side resolution limits: WebP's own side bound, and the canvas limits.
