@@ -16,9 +16,9 @@ pub struct Crop {
     /// Where the box is anchored (north-west by default).
     pub gravity: Gravity,
     /// Horizontal offset from the anchored edge, towards the inside.
-    pub dx: i32,
+    pub dx: u32,
     /// Vertical offset from the anchored edge, towards the inside.
-    pub dy: i32,
+    pub dy: u32,
 }
 
 /// A rectangle inside a canvas.
@@ -103,7 +103,7 @@ mod tests {
         DynamicImage::ImageRgb8(RgbImage::from_fn(9, 6, |x, y| Rgb([x as u8, y as u8, 0])))
     }
 
-    fn crop(w: Option<u32>, h: Option<u32>, gravity: Gravity, dx: i32, dy: i32) -> Crop {
+    fn crop(w: Option<u32>, h: Option<u32>, gravity: Gravity, dx: u32, dy: u32) -> Crop {
         Crop {
             width: w,
             height: h,

@@ -140,6 +140,32 @@ pub enum ResizeGeometry {
     Exact(Size),
     /// `<A>@`: the largest proportional size of at most A pixels.
     Area(u64),
+    /// imageView2 mode 4: the smallest proportional size whose long edge is at least `long`
+    /// and whose short edge is at least `short`.
+    EdgeCover {
+        /// Minimum long edge.
+        long: u32,
+        /// Minimum short edge.
+        short: u32,
+    },
+    /// imageView2 mode 5: `EdgeCover`, then a centred crop to `long` x `short` turned like
+    /// the image (see [`ResizeGeometry::crop_box`]).
+    EdgeFill {
+        /// Long edge of the output.
+        long: u32,
+        /// Short edge of the output.
+        short: u32,
+    },
+}
+
+/// A `long` x `short` box turned like `src`: long across a landscape (or square) image, down a
+/// portrait one.
+fn oriented(src: Size, long: u32, short: u32) -> Size {
+    if src.width >= src.height {
+        Size::new(long, short)
+    } else {
+        Size::new(short, long)
+    }
 }
 
 /// ImageMagick's rounding of a computed side: `floor(v + 0.5)`, saturating.
@@ -155,6 +181,14 @@ impl ResizeGeometry {
             ResizeGeometry::Fit(b) | ResizeGeometry::Shrink(b) | ResizeGeometry::Enlarge(b) => {
                 Some(b)
             }
+            _ => None,
+        }
+    }
+
+    /// The box the scaled image is centre-cropped to, for the forms that crop (`EdgeFill`).
+    pub fn crop_box(self, src: Size) -> Option<Size> {
+        match self {
+            ResizeGeometry::EdgeFill { long, short } => Some(oriented(src, long, short)),
             _ => None,
         }
     }
@@ -185,6 +219,11 @@ impl ResizeGeometry {
             }
             ResizeGeometry::Exact(b) => b,
             ResizeGeometry::Area(area) => by_area(src, area),
+            ResizeGeometry::EdgeCover { long, short }
+            | ResizeGeometry::EdgeFill { long, short } => {
+                let b = oriented(src, long, short);
+                proportional(src, Some(b.width), Some(b.height), true)
+            }
         };
         Size::new(out.width.max(1), out.height.max(1))
     }
@@ -290,6 +329,32 @@ mod tests {
             ResizeGeometry::Area(1).resize(Size::new(245, 163)),
             Size::new(1, 1)
         );
+    }
+
+    #[test]
+    fn edge_forms_turn_their_box_like_the_image() {
+        let cover = ResizeGeometry::EdgeCover {
+            long: 300,
+            short: 100,
+        };
+        // Landscape 400x200: long edge across, scale max(300/400, 100/200) = 0.75.
+        assert_eq!(cover.resize(Size::new(400, 200)), Size::new(300, 150));
+        // Portrait 200x400: the same box turned.
+        assert_eq!(cover.resize(Size::new(200, 400)), Size::new(150, 300));
+        let fill = ResizeGeometry::EdgeFill {
+            long: 300,
+            short: 100,
+        };
+        assert_eq!(fill.resize(Size::new(200, 400)), Size::new(150, 300));
+        assert_eq!(
+            fill.crop_box(Size::new(200, 400)),
+            Some(Size::new(100, 300))
+        );
+        assert_eq!(
+            fill.crop_box(Size::new(400, 400)),
+            Some(Size::new(300, 100))
+        );
+        assert_eq!(cover.crop_box(Size::new(400, 200)), None);
     }
 
     #[test]

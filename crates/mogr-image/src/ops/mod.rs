@@ -7,6 +7,7 @@ pub mod flip;
 pub mod geometry;
 pub mod orient;
 pub mod pad;
+pub mod registry;
 pub mod resize;
 pub mod rotate;
 pub mod strip;

@@ -24,9 +24,10 @@ pub struct Thumbnail {
 pub struct Plan {
     /// The size the picture is resampled to.
     pub scaled: Size,
-    /// The output canvas (`scaled`, or the pad box around it).
+    /// The output canvas: `scaled`, the pad box around it, or the crop box inside it. The
+    /// scaled picture is centred on it.
     pub canvas: Size,
-    /// The pad colour when `canvas` is larger than `scaled`.
+    /// The pad colour where `canvas` is larger than `scaled`.
     pub fill: Rgba,
 }
 
@@ -34,6 +35,16 @@ impl Thumbnail {
     /// The sizes this thumbnail gives an `input` canvas.
     pub fn plan(&self, input: Size) -> Plan {
         let scaled = self.geometry.resize(input);
+        if let Some(cropped) = self.geometry.crop_box(input) {
+            return Plan {
+                scaled,
+                canvas: Size::new(
+                    cropped.width.min(scaled.width),
+                    cropped.height.min(scaled.height),
+                ),
+                fill: Rgba::WHITE,
+            };
+        }
         let (canvas, fill) = match (self.pad, self.geometry.pad_box()) {
             // An image larger than the box (`<W>x<H><` of a big image) is not cut: the canvas
             // grows to hold it.
@@ -52,7 +63,7 @@ impl Thumbnail {
 }
 
 impl Plan {
-    /// Resample `frame` (whatever its size) to `scaled` and pad it to `canvas`.
+    /// Resample `frame` (whatever its size) to `scaled`, then crop or pad it to `canvas`.
     ///
     /// Taking the frame's own size as the source lets the engine hand in a frame that the
     /// decoder already shrank (shrink-on-load) while the plan was made from the full size.
@@ -62,6 +73,11 @@ impl Plan {
             return Ok(scaled);
         }
         let at = Gravity::Center.place(self.canvas, self.scaled, 0, 0);
+        if self.scaled.width >= self.canvas.width && self.scaled.height >= self.canvas.height {
+            // A centred crop: copy only the part kept.
+            let (x, y) = ((-at.0).max(0) as u32, (-at.1).max(0) as u32);
+            return Ok(scaled.crop_imm(x, y, self.canvas.width, self.canvas.height));
+        }
         Ok(pad(&scaled, self.canvas, at, self.fill))
     }
 }
@@ -157,6 +173,37 @@ mod tests {
         };
         let out = run(t, 100, 60);
         assert_eq!((out.width(), out.height()), (30, 70));
+    }
+
+    #[test]
+    fn edge_fill_scales_to_cover_then_crops_the_centre() {
+        // A portrait image, left half red, right half blue.
+        let img = RgbImage::from_fn(200, 400, |x, _| {
+            if x < 100 {
+                Rgb([255, 0, 0])
+            } else {
+                Rgb([0, 0, 255])
+            }
+        });
+        let t = Thumbnail {
+            geometry: ResizeGeometry::EdgeFill {
+                long: 300,
+                short: 100,
+            },
+            pad: None,
+        };
+        assert_eq!(
+            t.output_size(Size::new(200, 400)).unwrap(),
+            Size::new(100, 300)
+        );
+        let out = t
+            .apply_frame(&DynamicImage::ImageRgb8(img))
+            .unwrap()
+            .to_rgb8();
+        // Scaled to 150x300, then x 25..125 kept: red on the left, blue on the right.
+        assert_eq!(out.dimensions(), (100, 300));
+        assert_eq!(out.get_pixel(10, 150).0, [255, 0, 0]);
+        assert_eq!(out.get_pixel(90, 150).0, [0, 0, 255]);
     }
 
     #[test]
