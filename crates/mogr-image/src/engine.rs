@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use rayon::prelude::*;
+
 use mogr_rule::{MogrStage, Op, OutputFormat, Pipeline, Stage};
 
 use crate::budget::{self, Budget, SourceShape};
@@ -10,8 +12,11 @@ use crate::encode::{self, EncodeSettings, TPG_UNSUPPORTED};
 use crate::error::{ImageError, Result};
 use crate::info;
 use crate::limits::Limits;
-use crate::model::{Image, ImageFormat};
+use crate::model::{Image, ImageFormat, Probe};
 use crate::ops;
+use crate::ops::registry;
+use crate::ops::thumbnail::{Plan, Planned};
+use crate::ops::{Size, Transform};
 use crate::quality;
 use crate::sniff;
 
@@ -182,17 +187,30 @@ impl Engine {
         if requested == Some(OutputFormat::Tpg) {
             return Err(ImageError::UnsupportedFormat(TPG_UNSUPPORTED.to_string()));
         }
-        let mut img = decode::decode(input, limits)?;
-        for op in &stage.ops {
+        // Every operation is resolved before any decoding work, so an operation this build
+        // cannot run is refused at once.
+        let steps = stage
+            .ops
+            .iter()
+            .map(Step::of)
+            .collect::<Result<Vec<Step>>>()?;
+        let mut preplanned: Option<(usize, Plan)> = None;
+        let mut img = decode::decode_scaled(input, limits, |probe, orientation| {
+            let (index, plan, min) = shrink_on_load(&stage.ops, probe, orientation)?;
+            preplanned = Some((index, plan));
+            Some(min)
+        })?;
+        for (index, step) in steps.iter().enumerate() {
             budget.check()?;
-            match op {
-                Op::AutoOrient => ops::orient::auto_orient(&mut img),
-                Op::Cgif(n) => ops::cgif::apply(&mut img, *n),
-                other => {
-                    return Err(ImageError::InvalidArgument(format!(
-                        "unsupported operation {other}"
-                    )))
-                }
+            match step {
+                Step::AutoOrient => ops::orient::auto_orient(&mut img),
+                Step::Cgif(n) => ops::cgif::apply(&mut img, *n),
+                Step::Pixels(transform) => match preplanned {
+                    Some((at, plan)) if at == index => {
+                        apply(&mut img, &Planned(plan), limits, budget)?
+                    }
+                    _ => apply(&mut img, transform.as_ref(), limits, budget)?,
+                },
             }
         }
         if stage.output.strip {
@@ -231,6 +249,85 @@ impl Engine {
             quality: uses_quality(format, &img).then_some(settings.quality),
         })
     }
+}
+
+/// One operation of a stage, ready to run.
+enum Step {
+    /// `auto-orient`: works on the whole image and its metadata.
+    AutoOrient,
+    /// `cgif/<n>`: drops frames.
+    Cgif(u8),
+    /// A pixel operation, applied to every frame alike.
+    Pixels(Box<dyn Transform>),
+}
+
+impl Step {
+    /// The step for `op`; an operation without an implementation is `InvalidArgument`.
+    fn of(op: &Op) -> Result<Step> {
+        Ok(match op {
+            Op::AutoOrient => Step::AutoOrient,
+            Op::Cgif(n) => Step::Cgif(*n),
+            other => Step::Pixels(registry::transform_for(other).ok_or_else(|| {
+                ImageError::InvalidArgument(format!("unsupported operation {other}"))
+            })?),
+        })
+    }
+}
+
+/// Run `transform` on every frame of `img`, after checking the canvas it will produce against
+/// the limits (so nothing over them is ever allocated). Frames keep their delays; the first
+/// frame goes first so a transform that decides something on it (scrop) sees it first.
+fn apply(
+    img: &mut Image,
+    transform: &dyn Transform,
+    limits: &Limits,
+    budget: &Budget,
+) -> Result<()> {
+    let out = transform.output_size(Size::new(img.width, img.height))?;
+    limits.check_canvas(out.width, out.height)?;
+    limits.check_frames(out.width, out.height, img.frames.len() as u32)?;
+    let Some((first, rest)) = img.frames.split_first_mut() else {
+        return Ok(());
+    };
+    first.image = transform.apply_frame(&first.image)?;
+    rest.par_iter_mut().try_for_each(|frame| {
+        budget.check()?;
+        frame.image = transform.apply_frame(&frame.image)?;
+        Ok::<(), ImageError>(())
+    })?;
+    img.width = out.width;
+    img.height = out.height;
+    Ok(())
+}
+
+/// Shrink-on-load: when the first pixel operation of a stage is a `thumbnail` (only
+/// `auto-orient` and `cgif` may come before it), its sizes are planned from the source's full
+/// size, and the decoder may deliver any frame at least as large as the planned scaled
+/// picture. Returns the operation's index, the plan, and that minimum size in the stored
+/// (un-oriented) frame's axes.
+fn shrink_on_load(ops: &[Op], probe: &Probe, orientation: u8) -> Option<(usize, Plan, (u32, u32))> {
+    let mut turned = false;
+    for (index, op) in ops.iter().enumerate() {
+        match op {
+            // Orientations 5..=8 swap the axes; auto-orient applies them before the thumbnail.
+            Op::AutoOrient => turned = orientation >= 5,
+            Op::Cgif(_) => {}
+            Op::Thumbnail { size, pad } => {
+                let (w, h) = (probe.width, probe.height);
+                let seen = if turned {
+                    Size::new(h, w)
+                } else {
+                    Size::new(w, h)
+                };
+                let plan = registry::thumbnail(*size, *pad).plan(seen);
+                let (sw, sh) = (plan.scaled.width, plan.scaled.height);
+                let min = if turned { (sh, sw) } else { (sw, sh) };
+                return Some((index, plan, min));
+            }
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Whether any stage asked for `ignore-error/1`.

@@ -319,19 +319,42 @@ fn zune_size<T: zune_jpeg::zune_core::bytestream::ZByteReaderTrait>(
 
 /// Decode pixels: gray stays gray, YCbCr/RGB become RGB, CMYK/YCCK become sRGB.
 ///
-/// zune-jpeg first; when it refuses the file for any reason but a limit, libjpeg gets a try.
-pub(super) fn decode(bytes: &[u8], header: &mut Header, limits: &Limits) -> Result<Vec<Frame>> {
+/// With `min`, the caller can use any frame at least that large, and libjpeg's scaled inverse
+/// DCT decodes at 1/8, 1/4 or 1/2 size when one leaves room (see [`shrink_eighths`]); it is
+/// much cheaper than decoding every pixel and then resampling them all away. Otherwise, and
+/// when the scaled decode fails, zune-jpeg decodes the full frame; when it refuses the file for
+/// any reason but a limit, libjpeg gets a try.
+pub(super) fn decode(
+    bytes: &[u8],
+    header: &mut Header,
+    limits: &Limits,
+    min: Option<(u32, u32)>,
+) -> Result<Vec<Frame>> {
     let expected = (header.width, header.height);
-    let pixels = match decode_zune(bytes, expected, limits) {
-        Ok(pixels) => pixels,
-        Err(e) if e.is_limit() => return Err(e),
-        Err(zune_err) => libjpeg::decode(bytes, expected, limits).map_err(|libjpeg_err| {
-            if libjpeg_err.is_limit() {
-                libjpeg_err
-            } else {
-                corrupt(FORMAT, format!("{zune_err}; libjpeg: {libjpeg_err}"))
+    let scaled = match min.and_then(|min| shrink_eighths(expected, min)) {
+        Some(eighths) => match libjpeg::decode(bytes, expected, limits, eighths) {
+            Ok(pixels) => Some(pixels),
+            Err(e) if e.is_limit() => return Err(e),
+            // zune-jpeg may still read what libjpeg refused.
+            Err(_) => None,
+        },
+        None => None,
+    };
+    let pixels = match scaled {
+        Some(pixels) => pixels,
+        None => match decode_zune(bytes, expected, limits) {
+            Ok(pixels) => pixels,
+            Err(e) if e.is_limit() => return Err(e),
+            Err(zune_err) => {
+                libjpeg::decode(bytes, expected, limits, 8).map_err(|libjpeg_err| {
+                    if libjpeg_err.is_limit() {
+                        libjpeg_err
+                    } else {
+                        corrupt(FORMAT, format!("{zune_err}; libjpeg: {libjpeg_err}"))
+                    }
+                })?
             }
-        })?,
+        },
     };
     let image = match pixels {
         Pixels::Image(image) => image,
@@ -352,6 +375,22 @@ pub(super) fn decode(bytes: &[u8], header: &mut Header, limits: &Limits) -> Resu
         }
     };
     Ok(still(image))
+}
+
+/// How much of the remaining shrink is left to the exact resampler: the DCT's own downscaling is
+/// a block average that aliases fine detail, so (as libvips does) the scaled decode stops while
+/// the frame is still at least this many times the target, and Lanczos3 does the rest.
+const SHRINK_MARGIN: u32 = 2;
+
+/// The smallest libjpeg output scale, in eighths (1, 2 or 4), whose frame is still at least
+/// `SHRINK_MARGIN` times `min` in both sides; `None` when only the full size is.
+pub(crate) fn shrink_eighths(full: (u32, u32), min: (u32, u32)) -> Option<u8> {
+    let scaled = |side: u32, eighths: u32| side.div_ceil(8 / eighths);
+    [1u8, 2, 4].into_iter().find(|&e| {
+        let e = u32::from(e);
+        scaled(full.0, e) >= min.0.saturating_mul(SHRINK_MARGIN)
+            && scaled(full.1, e) >= min.1.saturating_mul(SHRINK_MARGIN)
+    })
 }
 
 /// zune-jpeg's pixels, refusing a frame over `limits` before zune-jpeg allocates them.
@@ -423,6 +462,18 @@ mod tests {
             assert_eq!(estimate_quality(&gray), Some(q), "gray q={q}");
         }
         assert_eq!(estimate_quality(&[None; 4]), None);
+    }
+
+    #[test]
+    fn shrink_leaves_the_last_factor_of_two_to_the_resampler() {
+        // 4032x3024 to 512 wide: 1/4 would give 1008 (< 2 x 512), so 1/2.
+        assert_eq!(shrink_eighths((4032, 3024), (512, 384)), Some(4));
+        assert_eq!(shrink_eighths((4032, 3024), (252, 189)), Some(1));
+        assert_eq!(shrink_eighths((4032, 3024), (253, 189)), Some(2));
+        assert_eq!(shrink_eighths((4032, 3024), (2016, 1512)), None);
+        assert_eq!(shrink_eighths((4032, 3024), (1008, 1)), Some(4));
+        // Sides round up, as libjpeg's do.
+        assert_eq!(shrink_eighths((17, 17), (1, 1)), Some(1));
     }
 
     #[test]

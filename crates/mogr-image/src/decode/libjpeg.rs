@@ -47,7 +47,14 @@ pub(super) enum Pixels {
 /// Decode with libjpeg, refusing a frame over `limits` before libjpeg allocates its buffers.
 ///
 /// `expected` is the frame size the caller checked and reported; libjpeg must agree with it.
-pub(super) fn decode(bytes: &[u8], expected: (u32, u32), limits: &Limits) -> Result<Pixels> {
+/// `eighths` (1..=8) scales the output by eighths in the inverse DCT (shrink-on-load): 4 gives
+/// half the width and height, 8 the full size; libjpeg rounds each side up.
+pub(super) fn decode(
+    bytes: &[u8],
+    expected: (u32, u32),
+    limits: &Limits,
+    eighths: u8,
+) -> Result<Pixels> {
     // `FF DA` cannot occur inside entropy-coded data (an `FF` there is followed by `00` or a
     // restart marker), so counting the pairs bounds the scans from above.
     let scans = bytes.windows(2).filter(|w| *w == [0xFF, 0xDA]).count();
@@ -79,7 +86,19 @@ pub(super) fn decode(bytes: &[u8], expected: (u32, u32), limits: &Limits) -> Res
             _ => ColorSpace::JCS_RGB,
         };
         // Pixels are allocated from here on, for the frame size checked above.
+        let mut dec = dec;
+        dec.scale(eighths.clamp(1, 8));
         let mut started = dec.to_colorspace(out).map_err(|e| corrupt(FORMAT, e))?;
+        let (width, height) = (started.width(), started.height());
+        let (width, height) = match (u32::try_from(width), u32::try_from(height)) {
+            (Ok(w), Ok(h)) if w > 0 && h > 0 => (w, h),
+            _ => {
+                return Err(corrupt(
+                    FORMAT,
+                    format!("libjpeg scaled to {width}x{height}"),
+                ))
+            }
+        };
         let data: Vec<u8> = started.read_scanlines().map_err(|e| corrupt(FORMAT, e))?;
         started.finish().map_err(|e| corrupt(FORMAT, e))?;
         let short = || corrupt(FORMAT, "libjpeg returned a short buffer");

@@ -122,15 +122,30 @@ pub(crate) fn read_header(bytes: &[u8]) -> Result<Header> {
 
 /// Decode `bytes` into an [`Image`], refusing anything over `limits` before allocating pixels.
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Image> {
+    decode_scaled(bytes, limits, |_, _| None)
+}
+
+/// As [`decode`], letting the caller settle for a smaller frame (shrink-on-load).
+///
+/// `want` sees the header facts and the EXIF orientation (1..=8) and may return the smallest
+/// width and height it can use. JPEG and still WebP sources then decode to a cheaper size at
+/// least that large in both sides; other sources decode at full size. The image's `width` and
+/// `height` are always those of the decoded frames.
+pub fn decode_scaled(
+    bytes: &[u8],
+    limits: &Limits,
+    want: impl FnOnce(&Probe, u8) -> Option<(u32, u32)>,
+) -> Result<Image> {
     limits.check_bytes(bytes.len())?;
     let mut header = read_header(bytes)?;
     limits.check_probe(&header.probe())?;
     let format = header.format;
+    let min = want(&header.probe(), header.metadata.orientation);
     let frames = match format {
-        ImageFormat::Jpeg => jpeg::decode(bytes, &mut header, limits)?,
+        ImageFormat::Jpeg => jpeg::decode(bytes, &mut header, limits, min)?,
         ImageFormat::Png => png::decode(bytes, &mut header, limits)?,
         ImageFormat::Gif => gif::decode(bytes, &mut header, limits)?,
-        ImageFormat::Webp => webp::decode(bytes, &mut header, limits)?,
+        ImageFormat::Webp => webp::decode(bytes, &mut header, limits, min)?,
         ImageFormat::Bmp => bmp::decode(bytes, &mut header, limits)?,
         ImageFormat::Heif | ImageFormat::Avif => heif::decode(bytes, &mut header, limits)?,
     };

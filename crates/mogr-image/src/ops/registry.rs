@@ -14,10 +14,7 @@ use crate::ops::transform::{Size, Transform};
 /// (`auto-orient`, `cgif`) and for operations this build cannot execute.
 pub fn transform_for(op: &Op) -> Option<Box<dyn Transform>> {
     Some(match *op {
-        Op::Thumbnail { size, pad } => Box::new(Thumbnail {
-            geometry: geometry(size),
-            pad: pad.map(colour),
-        }),
+        Op::Thumbnail { size, pad } => Box::new(thumbnail(size, pad)),
         Op::Crop {
             width,
             height,
@@ -66,6 +63,14 @@ pub fn transform_for(op: &Op) -> Option<Box<dyn Transform>> {
         | Op::Scrop { .. } => return None,
         Op::AutoOrient | Op::Cgif(_) => return None,
     })
+}
+
+/// The transform of a parsed `thumbnail` and its pad colour.
+pub fn thumbnail(size: ThumbSize, pad: Option<Rgb>) -> Thumbnail {
+    Thumbnail {
+        geometry: geometry(size),
+        pad: pad.map(colour),
+    }
 }
 
 /// The thumbnail size rule of a parsed `thumbnail` argument.

@@ -82,6 +82,25 @@ impl Plan {
     }
 }
 
+/// A thumbnail whose sizes were worked out in advance from the source's full size, applied to
+/// whatever frame the decoder produced: shrink-on-load hands in a smaller one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Planned(pub Plan);
+
+impl Transform for Planned {
+    fn name(&self) -> &'static str {
+        "thumbnail"
+    }
+
+    fn output_size(&self, _input: Size) -> Result<Size> {
+        Ok(self.0.canvas)
+    }
+
+    fn apply_frame(&self, frame: &DynamicImage) -> Result<DynamicImage> {
+        self.0.apply(frame)
+    }
+}
+
 impl Transform for Thumbnail {
     fn name(&self) -> &'static str {
         "thumbnail"
