@@ -12,6 +12,7 @@ mod processing_cloud;
 mod processing_common;
 mod processing_download;
 mod processing_load;
+mod processing_ops;
 mod processing_upload;
 mod refused_bodies;
 mod signed_scope;
