@@ -11,11 +11,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mogr_rule::{OutputFormat, Pipeline, Stage};
+use mogr_rule::{MogrStage, OutputFormat, Pipeline, Stage};
 
 use crate::engine::{default_output, EngineConfig};
 use crate::error::{ImageError, Result};
 use crate::model::{ImageFormat, Probe};
+use crate::ops::registry;
+use crate::ops::Size;
 
 /// How long a job may run and whether its requester still wants the result.
 #[derive(Debug, Clone, Default)]
@@ -151,6 +153,7 @@ pub fn estimate(pipeline: &Pipeline, source: SourceShape, cfg: &EngineConfig) ->
             1,
         ),
     };
+    let mut canvas = source.probe.map(|p| Size::new(p.width, p.height));
     let limits = &cfg.limits;
     pixels = pixels.min(limits.max_pixels);
     frames = frames.clamp(1, limits.max_frames.max(1));
@@ -170,6 +173,12 @@ pub fn estimate(pipeline: &Pipeline, source: SourceShape, cfg: &EngineConfig) ->
                     1
                 };
                 total += predict(decode_ms_per_mp(format), all_frames);
+                // The encoder sees the canvas the operations leave (a thumbnail's, not the
+                // source's), and so does the next stage's decoder.
+                canvas = canvas.map(|c| planned_canvas(m, c));
+                if let Some(c) = canvas {
+                    pixels = c.area().min(limits.max_pixels);
+                }
                 total += predict(
                     encode_ms_per_mp(out, cfg),
                     pixels.saturating_mul(u64::from(out_frames)),
@@ -180,6 +189,18 @@ pub fn estimate(pipeline: &Pipeline, source: SourceShape, cfg: &EngineConfig) ->
         }
     }
     total
+}
+
+/// The canvas `stage`'s pixel operations produce from `input`, from sizes alone; an operation
+/// that will fail leaves the size where it was (the run reports the error).
+fn planned_canvas(stage: &MogrStage, input: Size) -> Size {
+    let mut size = input;
+    for op in &stage.ops {
+        if let Some(Ok(next)) = registry::transform_for(op).map(|t| t.output_size(size)) {
+            size = next;
+        }
+    }
+    size
 }
 
 /// The format the next stage decodes after an encode to `out`.
@@ -234,6 +255,23 @@ mod tests {
         assert!(twice > avif * 2 - jpg, "{twice:?} vs {avif:?}");
         let info = estimate(&mogr_rule::parse("imageInfo").unwrap(), photo, &cfg);
         assert_eq!(info, Duration::ZERO);
+    }
+
+    #[test]
+    fn a_thumbnail_makes_the_encode_cheaper() {
+        let cfg = EngineConfig::default();
+        let photo = shape(ImageFormat::Jpeg, 4000, 3000);
+        let full = estimate(
+            &mogr_rule::parse("imageMogr2/format/avif").unwrap(),
+            photo,
+            &cfg,
+        );
+        let thumb = estimate(
+            &mogr_rule::parse("imageMogr2/thumbnail/400x/format/avif").unwrap(),
+            photo,
+            &cfg,
+        );
+        assert!(thumb * 10 < full, "{thumb:?} vs {full:?}");
     }
 
     #[test]
