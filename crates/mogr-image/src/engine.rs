@@ -303,7 +303,7 @@ fn apply(
 /// Shrink-on-load: when the first pixel operation of a stage is a `thumbnail` (only
 /// `auto-orient` and `cgif` may come before it), its sizes are planned from the source's full
 /// size, and the decoder may deliver any frame at least as large as the planned scaled
-/// picture. Returns the operation's index, the plan, and that minimum size in the stored
+/// picture; the plan, not the smaller frame's size, then decides the thumbnail's size. Returns the operation's index, the plan, and that minimum size in the stored
 /// (un-oriented) frame's axes.
 fn shrink_on_load(ops: &[Op], probe: &Probe, orientation: u8) -> Option<(usize, Plan, (u32, u32))> {
     let mut turned = false;

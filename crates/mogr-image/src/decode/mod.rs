@@ -127,9 +127,10 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Image> {
 
 /// As [`decode`], letting the caller settle for a smaller frame (shrink-on-load).
 ///
-/// `want` sees the header facts and the EXIF orientation (1..=8) and may return the smallest
-/// width and height it can use. JPEG and still WebP sources then decode to a cheaper size at
-/// least that large in both sides; other sources decode at full size. The image's `width` and
+/// For JPEG and WebP sources, `want` sees the header facts (whose size is the full decoded
+/// size) and the EXIF orientation (1..=8), and may return the smallest width and height it can
+/// use; JPEG and still WebP then decode to a cheaper size at least that large in both sides.
+/// `want` is not called for other formats, which decode at full size. The image's `width` and
 /// `height` are always those of the decoded frames.
 pub fn decode_scaled(
     bytes: &[u8],
@@ -140,12 +141,19 @@ pub fn decode_scaled(
     let mut header = read_header(bytes)?;
     limits.check_probe(&header.probe())?;
     let format = header.format;
-    let min = want(&header.probe(), header.metadata.orientation);
+    // Asked only of the formats that can shrink, whose header size is the decoded size.
+    let min = || want(&header.probe(), header.metadata.orientation);
     let frames = match format {
-        ImageFormat::Jpeg => jpeg::decode(bytes, &mut header, limits, min)?,
+        ImageFormat::Jpeg => {
+            let min = min();
+            jpeg::decode(bytes, &mut header, limits, min)?
+        }
         ImageFormat::Png => png::decode(bytes, &mut header, limits)?,
         ImageFormat::Gif => gif::decode(bytes, &mut header, limits)?,
-        ImageFormat::Webp => webp::decode(bytes, &mut header, limits, min)?,
+        ImageFormat::Webp => {
+            let min = min();
+            webp::decode(bytes, &mut header, limits, min)?
+        }
         ImageFormat::Bmp => bmp::decode(bytes, &mut header, limits)?,
         ImageFormat::Heif | ImageFormat::Avif => heif::decode(bytes, &mut header, limits)?,
     };
