@@ -67,6 +67,7 @@ error_codes! {
     BadDigest => BAD_REQUEST, "The Content-MD5 you specified did not match what we received.";
     InvalidDigest => BAD_REQUEST, "The Content-MD5 you specified is not valid.";
     IncompleteBody => BAD_REQUEST, "You did not provide the number of bytes specified by the Content-Length HTTP header.";
+    RequestTimeout => BAD_REQUEST, "Your socket connection to the server was not read from or written to within the timeout period.";
     ExpiredToken => BAD_REQUEST, "The provided token has expired.";
     InvalidPart => BAD_REQUEST, "One or more of the specified parts could not be found.";
     InvalidPartOrder => BAD_REQUEST, "The list of parts was not in ascending order.";

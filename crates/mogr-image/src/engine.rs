@@ -1,14 +1,22 @@
 //! The engine: parse -> limits -> decode -> operations -> encode, stage by stage.
 
+use std::time::Duration;
+
+use rayon::prelude::*;
+
 use mogr_rule::{MogrStage, Op, OutputFormat, Pipeline, Stage};
 
+use crate::budget::{self, Budget, SourceShape};
 use crate::decode;
 use crate::encode::{self, EncodeSettings, TPG_UNSUPPORTED};
 use crate::error::{ImageError, Result};
 use crate::info;
 use crate::limits::Limits;
-use crate::model::{Image, ImageFormat};
+use crate::model::{Image, ImageFormat, Probe};
 use crate::ops;
+use crate::ops::registry;
+use crate::ops::thumbnail::{Plan, Planned};
+use crate::ops::{Size, Transform};
 use crate::quality;
 use crate::sniff;
 
@@ -126,11 +134,38 @@ impl Engine {
     /// A stage with `ignore-error/1` that fails on a limit (`err.is_limit()`) makes the whole
     /// call return the original `input` unchanged.
     pub fn process(&self, input: &[u8], pipeline: &Pipeline) -> Result<Output> {
+        self.process_within(input, pipeline, &Budget::unlimited())
+    }
+
+    /// As [`process`](Self::process), checking `budget` between stages, frames and codec
+    /// calls. Running out of time is a limit for the whole pipeline: with `ignore-error/1`
+    /// on any stage the original comes back instead of the error.
+    pub fn process_within(
+        &self,
+        input: &[u8],
+        pipeline: &Pipeline,
+        budget: &Budget,
+    ) -> Result<Output> {
+        match self.run_stages(input, pipeline, budget) {
+            Err(ImageError::TimeBudgetExceeded(_)) if ignores_errors(pipeline) => {
+                Ok(original(input))
+            }
+            other => other,
+        }
+    }
+
+    /// Predicted single-core time of `pipeline` on a source shaped like `source`.
+    pub fn estimate(&self, pipeline: &Pipeline, source: SourceShape) -> Duration {
+        budget::estimate(pipeline, source, &self.config)
+    }
+
+    fn run_stages(&self, input: &[u8], pipeline: &Pipeline, budget: &Budget) -> Result<Output> {
         let mut current: Option<Output> = None;
         for stage in &pipeline.stages {
+            budget.check()?;
             let bytes = current.as_ref().map_or(input, |o| o.bytes.as_slice());
             let out = match stage {
-                Stage::Mogr(m) => match self.run_mogr(bytes, m) {
+                Stage::Mogr(m) => match self.run_mogr(bytes, m, budget) {
                     Ok(out) => out,
                     Err(e) if m.ignore_error && e.is_limit() => return Ok(original(input)),
                     Err(e) => return Err(e),
@@ -145,23 +180,37 @@ impl Engine {
     }
 
     /// One imageMogr2 stage: decode, operations in URL order, one encode.
-    fn run_mogr(&self, input: &[u8], stage: &MogrStage) -> Result<Output> {
+    fn run_mogr(&self, input: &[u8], stage: &MogrStage, budget: &Budget) -> Result<Output> {
         let limits = &self.config.limits;
         // Refuse tpg before any decoding work.
         let requested = stage.output.format;
         if requested == Some(OutputFormat::Tpg) {
             return Err(ImageError::UnsupportedFormat(TPG_UNSUPPORTED.to_string()));
         }
-        let mut img = decode::decode(input, limits)?;
-        for op in &stage.ops {
-            match op {
-                Op::AutoOrient => ops::orient::auto_orient(&mut img),
-                Op::Cgif(n) => ops::cgif::apply(&mut img, *n),
-                other => {
-                    return Err(ImageError::InvalidArgument(format!(
-                        "unsupported operation {other}"
-                    )))
-                }
+        // Every operation is resolved before any decoding work, so an operation this build
+        // cannot run is refused at once.
+        let steps = stage
+            .ops
+            .iter()
+            .map(Step::of)
+            .collect::<Result<Vec<Step>>>()?;
+        let mut preplanned: Option<(usize, Plan)> = None;
+        let mut img = decode::decode_scaled(input, limits, |probe, orientation| {
+            let (index, plan, min) = shrink_on_load(&stage.ops, probe, orientation)?;
+            preplanned = Some((index, plan));
+            Some(min)
+        })?;
+        for (index, step) in steps.iter().enumerate() {
+            budget.check()?;
+            match step {
+                Step::AutoOrient => ops::orient::auto_orient(&mut img),
+                Step::Cgif(n) => ops::cgif::apply(&mut img, *n),
+                Step::Pixels(transform) => match preplanned {
+                    Some((at, plan)) if at == index => {
+                        apply(&mut img, &Planned(plan), limits, budget)?
+                    }
+                    _ => apply(&mut img, transform.as_ref(), limits, budget)?,
+                },
             }
         }
         if stage.output.strip {
@@ -179,7 +228,10 @@ impl Engine {
             strip: stage.output.strip,
             cgif: stage.cgif(),
         };
-        let bytes = encode::encode(&img, &settings, &self.config)?;
+        let pixels = u64::from(img.width) * u64::from(img.height) * img.frames.len() as u64;
+        let predicted = budget::predict(budget::encode_ms_per_mp(format, &self.config), pixels);
+        budget.ensure(predicted, &format!("the {} encode", format.name()))?;
+        let bytes = encode::encode_within(&img, &settings, &self.config, budget)?;
         if bytes.len() as u64 > limits.max_input_bytes {
             return Err(ImageError::TooLarge(format!(
                 "output of {} bytes is over the {} byte limit",
@@ -197,6 +249,93 @@ impl Engine {
             quality: uses_quality(format, &img).then_some(settings.quality),
         })
     }
+}
+
+/// One operation of a stage, ready to run.
+enum Step {
+    /// `auto-orient`: works on the whole image and its metadata.
+    AutoOrient,
+    /// `cgif/<n>`: drops frames.
+    Cgif(u8),
+    /// A pixel operation, applied to every frame alike.
+    Pixels(Box<dyn Transform>),
+}
+
+impl Step {
+    /// The step for `op`; an operation without an implementation is `InvalidArgument`.
+    fn of(op: &Op) -> Result<Step> {
+        Ok(match op {
+            Op::AutoOrient => Step::AutoOrient,
+            Op::Cgif(n) => Step::Cgif(*n),
+            other => Step::Pixels(registry::transform_for(other).ok_or_else(|| {
+                ImageError::InvalidArgument(format!("unsupported operation {other}"))
+            })?),
+        })
+    }
+}
+
+/// Run `transform` on every frame of `img`, after checking the canvas it will produce against
+/// the limits (so nothing over them is ever allocated). Frames keep their delays; the first
+/// frame goes first so a transform that decides something on it (scrop) sees it first.
+fn apply(
+    img: &mut Image,
+    transform: &dyn Transform,
+    limits: &Limits,
+    budget: &Budget,
+) -> Result<()> {
+    let out = transform.output_size(Size::new(img.width, img.height))?;
+    limits.check_canvas(out.width, out.height)?;
+    limits.check_frames(out.width, out.height, img.frames.len() as u32)?;
+    let Some((first, rest)) = img.frames.split_first_mut() else {
+        return Ok(());
+    };
+    first.image = transform.apply_frame(&first.image)?;
+    rest.par_iter_mut().try_for_each(|frame| {
+        budget.check()?;
+        frame.image = transform.apply_frame(&frame.image)?;
+        Ok::<(), ImageError>(())
+    })?;
+    img.width = out.width;
+    img.height = out.height;
+    Ok(())
+}
+
+/// Shrink-on-load: when the first pixel operation of a stage is a `thumbnail` (only
+/// `auto-orient` and `cgif` may come before it), its sizes are planned from the source's full
+/// size, and the decoder may deliver any frame at least as large as the planned scaled
+/// picture; the plan, not the smaller frame's size, then decides the thumbnail's size. Returns the operation's index, the plan, and that minimum size in the stored
+/// (un-oriented) frame's axes.
+fn shrink_on_load(ops: &[Op], probe: &Probe, orientation: u8) -> Option<(usize, Plan, (u32, u32))> {
+    let mut turned = false;
+    for (index, op) in ops.iter().enumerate() {
+        match op {
+            // Orientations 5..=8 swap the axes; auto-orient applies them before the thumbnail.
+            Op::AutoOrient => turned = orientation >= 5,
+            Op::Cgif(_) => {}
+            Op::Thumbnail { size, pad } => {
+                let (w, h) = (probe.width, probe.height);
+                let seen = if turned {
+                    Size::new(h, w)
+                } else {
+                    Size::new(w, h)
+                };
+                let plan = registry::thumbnail(*size, *pad).plan(seen);
+                let (sw, sh) = (plan.scaled.width, plan.scaled.height);
+                let min = if turned { (sh, sw) } else { (sw, sh) };
+                return Some((index, plan, min));
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Whether any stage asked for `ignore-error/1`.
+fn ignores_errors(pipeline: &Pipeline) -> bool {
+    pipeline
+        .stages
+        .iter()
+        .any(|s| matches!(s, Stage::Mogr(m) if m.ignore_error))
 }
 
 /// Output-side resolution limits: WebP's own side bound, and the canvas limits.

@@ -31,6 +31,13 @@ pub enum ImageError {
     /// The rule did not parse (COS `InvalidArgument`).
     #[error("invalid rule: {0}")]
     Rule(#[from] RuleError),
+    /// The job ran out of its processing time (or was predicted to); `ignore-error/1` turns
+    /// it into "return the original".
+    #[error("processing took too long: {0}")]
+    TimeBudgetExceeded(String),
+    /// The requester went away; nobody will see the result.
+    #[error("processing was cancelled: the requester went away")]
+    Cancelled,
     /// An encoder failed on valid pixels (COS `InternalError`).
     #[error("encoding {format} failed: {detail}")]
     Encode {

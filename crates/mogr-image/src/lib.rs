@@ -1,6 +1,7 @@
 //! The imageMogr2 image engine: bytes and a rule in, bytes and an info record out.
 //! Knows nothing of HTTP or storage.
 
+pub mod budget;
 pub mod decode;
 pub mod encode;
 pub mod engine;
@@ -12,6 +13,7 @@ pub mod ops;
 pub mod quality;
 pub mod sniff;
 
+pub use budget::{Budget, SourceShape};
 pub use decode::decode;
 pub use engine::{Engine, EngineConfig, Output};
 pub use error::{ImageError, Result};

@@ -22,6 +22,7 @@ pub mod server;
 pub mod state;
 pub mod unread_body;
 
+pub use body::BodyTimeouts;
 pub use config::{ServerConfig, DEFAULT_MAX_OBJECT_SIZE};
-pub use server::{router, serve, serve_state, serve_with_shutdown, spawn};
+pub use server::{router, serve, serve_state, serve_with_shutdown, spawn, spawn_state};
 pub use state::AppState;

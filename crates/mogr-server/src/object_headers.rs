@@ -124,7 +124,16 @@ pub fn write_integrity(headers: &mut HeaderMap, etag: &str, crc64: u64) {
 /// stored by older versions or given as an override, count as absent: an empty header is
 /// never sent.
 pub fn write_object_headers(headers: &mut HeaderMap, meta: &ObjectMeta, query: &Query) {
-    let attrs = &meta.attrs;
+    write_content_headers(headers, &meta.attrs, query);
+    insert(headers, ACCEPT_RANGES, "bytes");
+    insert(headers, LAST_MODIFIED, &http_date(meta.last_modified));
+    write_integrity(headers, &meta.etag, meta.crc64);
+    write_user_meta(headers, &meta.attrs.user_meta);
+}
+
+/// `Content-Type`, `Content-Disposition`, `Content-Encoding`, `Cache-Control`, `Expires` and
+/// `Content-Language`: each from its `response-*` query parameter, else from `attrs`.
+pub fn write_content_headers(headers: &mut HeaderMap, attrs: &ObjectAttrs, query: &Query) {
     let pick = |param: &str, stored: Option<&String>| -> Option<String> {
         query
             .get(param)
@@ -158,10 +167,6 @@ pub fn write_object_headers(headers: &mut HeaderMap, meta: &ObjectMeta, query: &
             insert(headers, name, &v);
         }
     }
-    insert(headers, ACCEPT_RANGES, "bytes");
-    insert(headers, LAST_MODIFIED, &http_date(meta.last_modified));
-    write_integrity(headers, &meta.etag, meta.crc64);
-    write_user_meta(headers, &attrs.user_meta);
 }
 
 /// `x-cos-meta-<name>: <value>` for each stored pair.

@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
+use crate::body::TimedBody;
 use crate::config::ServerConfig;
 use crate::dispatch;
 use crate::header_case;
@@ -55,12 +56,27 @@ pub async fn spawn(
     cfg: ServerConfig,
 ) -> std::io::Result<(SocketAddr, JoinHandle<std::io::Result<()>>)> {
     let listener = TcpListener::bind(cfg.listen).await?;
-    let addr = listener.local_addr()?;
     let store = open_store(&cfg).await?;
-    let state = AppState::new(cfg, store);
+    spawn_on(AppState::new(cfg, store), listener).await
+}
+
+/// As [`spawn`], with an already-built state on `state.config.listen`, so the caller can keep
+/// a handle on it (tests read the image processor's counters).
+pub async fn spawn_state(
+    state: AppState,
+) -> std::io::Result<(SocketAddr, JoinHandle<std::io::Result<()>>)> {
+    let listener = TcpListener::bind(state.config.listen).await?;
+    spawn_on(state, listener).await
+}
+
+async fn spawn_on(
+    state: AppState,
+    listener: TcpListener,
+) -> std::io::Result<(SocketAddr, JoinHandle<std::io::Result<()>>)> {
+    let addr = listener.local_addr()?;
     let template = checked_template().await?;
     let handle = tokio::spawn(accept_loop(
-        router(state),
+        state,
         template,
         listener,
         std::future::pending(),
@@ -75,7 +91,7 @@ pub async fn serve_state(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let template = checked_template().await?;
-    accept_loop(router(state), template, listener, shutdown).await
+    accept_loop(state, template, listener, shutdown).await
 }
 
 /// The header-case template, refusing to start if hyper no longer honours it.
@@ -90,11 +106,13 @@ async fn checked_template() -> std::io::Result<Extensions> {
 }
 
 async fn accept_loop(
-    app: Router,
+    state: AppState,
     template: Extensions,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    let timeouts = state.config.body_timeouts;
+    let app = router(state);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -114,7 +132,11 @@ async fn accept_loop(
         let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
             let (app, template) = (app.clone(), template.clone());
             async move {
-                let mut res = app.oneshot(req.map(axum::body::Body::new)).await?;
+                // Every body is timed where it enters, so no handler can wait on a stalled
+                // client for ever. When the client goes, hyper drops this future, and with it
+                // any image job's cancellation guard.
+                let req = req.map(|b| axum::body::Body::new(TimedBody::new(b, timeouts)));
+                let mut res = app.oneshot(req).await?;
                 // Outermost, so axum's own responses carry the spellings too.
                 res.extensions_mut().extend(template);
                 Ok::<_, Infallible>(res)

@@ -1,4 +1,4 @@
-//! Command-line arguments (DESIGN.md "CLI contract").
+//! Command-line arguments.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -39,17 +39,27 @@ pub struct ServeArgs {
     /// TOML configuration file.
     #[arg(long, env = "MOGR_CONFIG")]
     pub config: Option<PathBuf>,
-    /// SecretId clients sign with (with --secret-key).
-    #[arg(long, env = "MOGR_SECRET_ID", requires = "secret_key")]
+    /// SecretId clients sign with (with --secret-key-file or --secret-key).
+    #[arg(long, env = "MOGR_SECRET_ID", requires = "key")]
     pub secret_id: Option<String>,
-    /// SecretKey clients sign with (with --secret-id).
+    /// SecretKey clients sign with (with --secret-id). Visible to every local user in the
+    /// process list: prefer --secret-key-file or the environment.
     #[arg(
         long,
         env = "MOGR_SECRET_KEY",
         hide_env_values = true,
-        requires = "secret_id"
+        requires = "secret_id",
+        group = "key"
     )]
     pub secret_key: Option<String>,
+    /// File holding the SecretKey (surrounding whitespace ignored), with --secret-id.
+    #[arg(
+        long,
+        env = "MOGR_SECRET_KEY_FILE",
+        requires = "secret_id",
+        group = "key"
+    )]
+    pub secret_key_file: Option<PathBuf>,
 }
 
 /// Engine settings shared by the processing commands.

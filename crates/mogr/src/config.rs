@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -54,6 +55,8 @@ pub struct LimitsFile {
     max_pixels: Option<u64>,
     max_frames: Option<u32>,
     max_total_pixels: Option<u64>,
+    /// Seconds one image job may run on a worker; 0 for no limit.
+    max_processing_secs: Option<u64>,
 }
 
 /// The `[codec]` table.
@@ -64,12 +67,14 @@ pub struct CodecFile {
     avif_speed: Option<u8>,
 }
 
-/// One `[[credentials]]` entry.
+/// One `[[credentials]]` entry: the key inline, or (better: the config file can then be
+/// shared) in a file of its own.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialFile {
     secret_id: String,
-    secret_key: String,
+    secret_key: Option<String>,
+    secret_key_file: Option<PathBuf>,
 }
 
 /// The whole TOML file.
@@ -84,6 +89,10 @@ pub struct FileConfig {
     max_object_size: Option<u64>,
     image_workers: Option<usize>,
     image_queue: Option<usize>,
+    /// Seconds to wait for the next byte of a request body; 0 for no limit.
+    body_idle_timeout_secs: Option<u64>,
+    /// Lowest average rate of a request body in bytes per second; 0 for no minimum.
+    body_min_rate: Option<u64>,
     #[serde(default)]
     credentials: Vec<CredentialFile>,
     #[serde(default)]
@@ -129,10 +138,53 @@ pub fn engine(args: &EngineArgs) -> Result<mogr_image::Engine, CliError> {
     Ok(mogr_image::Engine::new(engine_config(&file)))
 }
 
+/// A secret key read from `path`, without the surrounding whitespace an editor leaves.
+fn read_key_file(path: &Path) -> Result<String, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))?;
+    let key = text.trim();
+    if key.is_empty() {
+        return Err(CliError::Other(format!(
+            "{}: the key file is empty",
+            path.display()
+        )));
+    }
+    Ok(key.to_string())
+}
+
+/// The `(SecretId, SecretKey)` of one `[[credentials]]` entry.
+fn file_credential(c: CredentialFile) -> Result<(String, String), CliError> {
+    match (c.secret_key, c.secret_key_file) {
+        (Some(key), None) => Ok((c.secret_id, key)),
+        (None, Some(path)) => Ok((c.secret_id, read_key_file(&path)?)),
+        _ => Err(CliError::Other(format!(
+            "credentials for {}: give exactly one of secret_key and secret_key_file",
+            c.secret_id
+        ))),
+    }
+}
+
+/// A count of seconds where 0 means "no limit".
+fn seconds(secs: u64) -> Option<Duration> {
+    (secs > 0).then(|| Duration::from_secs(secs))
+}
+
 /// `mogr serve`: resolve the configuration, bind, print where, serve forever.
 pub fn serve(args: ServeArgs) -> Result<(), CliError> {
     let file = load_file(args.config.as_deref())?;
     let defaults = mogr_server::ServerConfig::default();
+    let processing_time_limit = match file.limits.max_processing_secs {
+        Some(secs) => seconds(secs),
+        None => defaults.processing_time_limit,
+    };
+    let body_timeouts = mogr_server::BodyTimeouts {
+        idle: match file.body_idle_timeout_secs {
+            Some(secs) => seconds(secs),
+            None => defaults.body_timeouts.idle,
+        },
+        min_rate: file
+            .body_min_rate
+            .unwrap_or(defaults.body_timeouts.min_rate),
+    };
     let mut cfg = mogr_server::ServerConfig {
         listen: args
             .listen
@@ -152,16 +204,19 @@ pub fn serve(args: ServeArgs) -> Result<(), CliError> {
             .map_or(defaults.image_workers, |w| w.max(1)),
         image_queue: file.image_queue.unwrap_or(defaults.image_queue),
         engine: engine_config(&file),
+        processing_time_limit,
+        body_timeouts,
         credentials: Vec::new(),
     };
     std::fs::create_dir_all(&cfg.data_dir).map_err(|e| CliError::io(&cfg.data_dir, e))?;
-    cfg.credentials = match (args.secret_id, args.secret_key) {
-        (Some(id), Some(key)) => vec![(id, key)],
+    cfg.credentials = match (args.secret_id, args.secret_key, args.secret_key_file) {
+        (Some(id), Some(key), _) => vec![(id, key)],
+        (Some(id), None, Some(path)) => vec![(id, read_key_file(&path)?)],
         _ if !file.credentials.is_empty() => file
             .credentials
             .into_iter()
-            .map(|c| (c.secret_id, c.secret_key))
-            .collect(),
+            .map(file_credential)
+            .collect::<Result<_, _>>()?,
         _ => vec![credentials::load_or_generate(&cfg.data_dir)?],
     };
 

@@ -6,7 +6,9 @@ pub(crate) mod bytes;
 mod cmyk;
 mod gif;
 mod heif;
+mod heif_items;
 mod jpeg;
+mod libjpeg;
 mod png;
 mod webp;
 
@@ -120,17 +122,40 @@ pub(crate) fn read_header(bytes: &[u8]) -> Result<Header> {
 
 /// Decode `bytes` into an [`Image`], refusing anything over `limits` before allocating pixels.
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Image> {
+    decode_scaled(bytes, limits, |_, _| None)
+}
+
+/// As [`decode`], letting the caller settle for a smaller frame (shrink-on-load).
+///
+/// For JPEG and WebP sources, `want` sees the header facts (whose size is the full decoded
+/// size) and the EXIF orientation (1..=8), and may return the smallest width and height it can
+/// use; JPEG and still WebP then decode to a cheaper size at least that large in both sides.
+/// `want` is not called for other formats, which decode at full size. The image's `width` and
+/// `height` are always those of the decoded frames.
+pub fn decode_scaled(
+    bytes: &[u8],
+    limits: &Limits,
+    want: impl FnOnce(&Probe, u8) -> Option<(u32, u32)>,
+) -> Result<Image> {
     limits.check_bytes(bytes.len())?;
     let mut header = read_header(bytes)?;
     limits.check_probe(&header.probe())?;
     let format = header.format;
+    // Asked only of the formats that can shrink, whose header size is the decoded size.
+    let min = || want(&header.probe(), header.metadata.orientation);
     let frames = match format {
-        ImageFormat::Jpeg => jpeg::decode(bytes, &mut header, limits)?,
+        ImageFormat::Jpeg => {
+            let min = min();
+            jpeg::decode(bytes, &mut header, limits, min)?
+        }
         ImageFormat::Png => png::decode(bytes, &mut header, limits)?,
         ImageFormat::Gif => gif::decode(bytes, &mut header, limits)?,
-        ImageFormat::Webp => webp::decode(bytes, &mut header, limits)?,
+        ImageFormat::Webp => {
+            let min = min();
+            webp::decode(bytes, &mut header, limits, min)?
+        }
         ImageFormat::Bmp => bmp::decode(bytes, &mut header, limits)?,
-        ImageFormat::Heif | ImageFormat::Avif => heif::decode(bytes, &mut header)?,
+        ImageFormat::Heif | ImageFormat::Avif => heif::decode(bytes, &mut header, limits)?,
     };
     let Some(first) = frames.first() else {
         return Err(corrupt(format, "no frame could be decoded"));
@@ -235,8 +260,8 @@ fn guard<T>(format: ImageFormat, f: impl FnOnce() -> Result<T>) -> Result<T> {
     })
 }
 
-/// A 1-frame still.
-/// Collect an `image` crate animation into composited frames, refusing more than the frame limit.
+/// Collect an `image` crate animation into composited frames, refusing more frames (or more
+/// pixels over all frames) than the limits, counted on what the decoder really produces.
 fn collect_frames(
     frames: image::Frames<'_>,
     format: ImageFormat,
@@ -246,6 +271,9 @@ fn collect_frames(
     for frame in frames {
         match frame {
             Ok(f) => {
+                let buffer = f.buffer();
+                let (w, h) = (buffer.width(), buffer.height());
+                limits.check_frames(w, h, out.len() as u32 + 1)?;
                 let (num, den) = f.delay().numer_denom_ms();
                 out.push(Frame {
                     delay_ms: num.checked_div(den).unwrap_or(0),
@@ -256,16 +284,11 @@ fn collect_frames(
             Err(_) if !out.is_empty() => break,
             Err(e) => return Err(from_image_error(format, e)),
         }
-        if out.len() as u32 > limits.max_frames {
-            return Err(ImageError::ResolutionExceed(format!(
-                "more than {} frames",
-                limits.max_frames
-            )));
-        }
     }
     Ok(out)
 }
 
+/// A 1-frame still.
 fn still(image: image::DynamicImage) -> Vec<Frame> {
     vec![Frame { image, delay_ms: 0 }]
 }

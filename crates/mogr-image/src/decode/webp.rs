@@ -1,5 +1,9 @@
-//! WebP: a RIFF chunk walk for header facts and metadata; libwebp for stills, `image`'s
-//! WebP decoder for animations (composited frames, memory-safe, never loops on bad frames).
+//! WebP: libwebp's own header parse for the canvas size and the animation flag; a RIFF chunk
+//! walk for the other header facts and metadata; libwebp for stills, `image`'s WebP decoder for
+//! animations (composited frames, memory-safe, never loops on bad frames).
+//!
+//! The chunk walk never decides the size: the decoders read the bitstream headers themselves,
+//! and a walk that disagreed with them would let a small declared size hide a huge image.
 
 use std::io::Cursor;
 
@@ -86,7 +90,16 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<Header> {
         // Chunks are padded to an even size.
         pos = start.saturating_add(size).saturating_add(size & 1);
     }
-    let (width, height) = dims.ok_or_else(|| corrupt(FORMAT, "no image chunk"))?;
+    let walked = dims.ok_or_else(|| corrupt(FORMAT, "no image chunk"))?;
+    let (width, height) = match webp::BitstreamFeatures::new(bytes) {
+        Some(f) if f.has_animation() != animated => {
+            return Err(corrupt(FORMAT, "ambiguous animation flag"));
+        }
+        Some(f) => (f.width(), f.height()),
+        // libwebp cannot read the headers, so no pixels will be decoded (the animation decoder
+        // checks its own canvas): the walk's size is only reported.
+        None => walked,
+    };
     if animated && frames == 0 {
         return Err(corrupt(FORMAT, "animation without frames"));
     }
@@ -222,18 +235,41 @@ fn estimate_vp8_quality(p: &[u8]) -> Option<u8> {
 }
 
 /// Decode pixels: libwebp for stills, composited RGBA frames for animations.
-pub(super) fn decode(bytes: &[u8], header: &mut Header, limits: &Limits) -> Result<Vec<Frame>> {
+///
+/// With `min`, a still may come back smaller, though at least that large (shrink-on-load).
+pub(super) fn decode(
+    bytes: &[u8],
+    header: &mut Header,
+    limits: &Limits,
+    min: Option<(u32, u32)>,
+) -> Result<Vec<Frame>> {
     if header.frames <= 1 && !is_animated(bytes) {
-        return decode_still(bytes).map(still);
+        return decode_still(bytes, header, limits, min).map(still);
     }
     // image-webp 0.2.4 indexes out of bounds on some malformed animation frames (an ALPH
     // chunk whose VP8 frame is smaller than its ANMF rectangle).
     super::guard(FORMAT, || decode_animation(bytes, header, limits))
 }
 
+/// Refuse a decoder's canvas over the limits or different from the one reported.
+fn check_canvas(decoder: (u32, u32), header: &Header, limits: &Limits) -> Result<()> {
+    limits.check_canvas(decoder.0, decoder.1)?;
+    if decoder != (header.width, header.height) {
+        return Err(corrupt(
+            FORMAT,
+            format!(
+                "the decoder reads a {}x{} canvas where the headers say {}x{}",
+                decoder.0, decoder.1, header.width, header.height
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Composited RGBA frames of an animation.
 fn decode_animation(bytes: &[u8], header: &Header, limits: &Limits) -> Result<Vec<Frame>> {
     let mut dec = WebPDecoder::new(Cursor::new(bytes)).map_err(|e| from_image_error(FORMAT, e))?;
+    check_canvas(dec.dimensions(), header, limits)?;
     dec.set_limits(image_limits(header, limits))
         .map_err(|e| from_image_error(FORMAT, e))?;
     collect_frames(dec.into_frames(), FORMAT, limits)
@@ -244,7 +280,23 @@ fn is_animated(bytes: &[u8]) -> bool {
     webp::BitstreamFeatures::new(bytes).is_some_and(|f| f.has_animation())
 }
 
-fn decode_still(bytes: &[u8]) -> Result<DynamicImage> {
+/// A still through libwebp, whose header parse is checked before it allocates the pixels.
+fn decode_still(
+    bytes: &[u8],
+    header: &Header,
+    limits: &Limits,
+    min: Option<(u32, u32)>,
+) -> Result<DynamicImage> {
+    let features = webp::BitstreamFeatures::new(bytes)
+        .ok_or_else(|| corrupt(FORMAT, "libwebp cannot read the headers"))?;
+    let full = (features.width(), features.height());
+    check_canvas(full, header, limits)?;
+    if let Some(size) = min.and_then(|min| shrunk_size(full, min)) {
+        // Anything libwebp cannot do scaled is decoded at full size below.
+        if let Some(image) = decode_rescaled(bytes, size, features.has_alpha()) {
+            return Ok(image);
+        }
+    }
     let decoded = webp::Decoder::new(bytes)
         .decode()
         .ok_or_else(|| corrupt(FORMAT, "libwebp could not decode the image"))?;
@@ -256,6 +308,87 @@ fn decode_still(bytes: &[u8]) -> Result<DynamicImage> {
         RgbImage::from_raw(w, h, data).map(DynamicImage::ImageRgb8)
     };
     image.ok_or_else(|| corrupt(FORMAT, "decoder returned a short buffer"))
+}
+
+/// As for JPEG, the decoder's own downscaling stops while the frame is still at least this
+/// many times the target, and the exact resampler does the rest.
+const SHRINK_MARGIN: u32 = 2;
+
+/// The size libwebp should decode a `full` still to when the caller needs at least `min`: the
+/// full size divided by the largest whole factor (at least 2) that keeps `SHRINK_MARGIN` x
+/// `min`; `None` when no such factor exists.
+fn shrunk_size(full: (u32, u32), min: (u32, u32)) -> Option<(u32, u32)> {
+    let factor = |side: u32, need: u32| side / need.saturating_mul(SHRINK_MARGIN).max(1);
+    let k = factor(full.0, min.0).min(factor(full.1, min.1));
+    (k >= 2).then(|| (full.0.div_ceil(k), full.1.div_ceil(k)))
+}
+
+/// A still decoded by libwebp straight to `size`: its rescaler averages the source pixels as
+/// rows are decoded (premultiplied where there is alpha), so the full-size frame is never held.
+/// `None` when libwebp cannot.
+fn decode_rescaled(bytes: &[u8], size: (u32, u32), alpha: bool) -> Option<DynamicImage> {
+    use libwebp_sys::{
+        VP8StatusCode, WebPDecode, WebPDecoderConfig, WebPFreeDecBuffer, WEBP_CSP_MODE,
+    };
+    let mut config = WebPDecoderConfig::new().ok()?;
+    config.options.use_scaling = 1;
+    config.options.scaled_width = i32::try_from(size.0).ok()?;
+    config.options.scaled_height = i32::try_from(size.1).ok()?;
+    config.output.colorspace = if alpha {
+        WEBP_CSP_MODE::MODE_RGBA
+    } else {
+        WEBP_CSP_MODE::MODE_RGB
+    };
+    // SAFETY: `config` was initialised by libwebp and `bytes` outlives the call; libwebp only
+    // reads `bytes.len()` bytes from it.
+    let status = unsafe { WebPDecode(bytes.as_ptr(), bytes.len(), &mut config) };
+    let image = (status == VP8StatusCode::VP8_STATUS_OK)
+        .then(|| {
+            // SAFETY: on success libwebp has filled the RGBA member of the output union.
+            let buf = unsafe { config.output.u.RGBA };
+            copy_rows(
+                buf.rgba,
+                buf.size,
+                usize::try_from(buf.stride).ok()?,
+                (config.output.width, config.output.height),
+                alpha,
+            )
+        })
+        .flatten();
+    // SAFETY: frees what WebPDecode allocated into `config.output` (nothing if it failed).
+    unsafe { WebPFreeDecBuffer(&mut config.output) };
+    image
+}
+
+/// Packed pixels from libwebp's output buffer of `len` bytes, rows `stride` bytes apart.
+fn copy_rows(
+    data: *const u8,
+    len: usize,
+    stride: usize,
+    (width, height): (i32, i32),
+    alpha: bool,
+) -> Option<DynamicImage> {
+    let (w, h) = (u32::try_from(width).ok()?, u32::try_from(height).ok()?);
+    let channels = if alpha { 4 } else { 3 };
+    let row = w as usize * channels;
+    if data.is_null() || w == 0 || h == 0 || stride < row {
+        return None;
+    }
+    if (h as usize - 1).checked_mul(stride)?.checked_add(row)? > len {
+        return None;
+    }
+    // SAFETY: libwebp owns `len` readable bytes at `data` until the buffer is freed, which the
+    // caller does only after this copy.
+    let src = unsafe { std::slice::from_raw_parts(data, len) };
+    let mut pixels = Vec::with_capacity(row * h as usize);
+    for y in 0..h as usize {
+        pixels.extend_from_slice(src.get(y * stride..y * stride + row)?);
+    }
+    if alpha {
+        RgbaImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgba8)
+    } else {
+        RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
+    }
 }
 
 #[cfg(test)]
@@ -270,5 +403,36 @@ mod tests {
         p.extend_from_slice(&bits.to_le_bytes());
         assert_eq!(vp8l_dims(&p).unwrap(), (100, 50, true));
         assert!(vp8l_dims(&[0x2F, 0]).is_err());
+    }
+
+    #[test]
+    fn shrunk_size_keeps_twice_the_target() {
+        assert_eq!(shrunk_size((5120, 2880), (512, 288)), Some((1024, 576)));
+        assert_eq!(shrunk_size((5120, 2880), (1000, 100)), Some((2560, 1440)));
+        assert_eq!(shrunk_size((1000, 1000), (300, 300)), None);
+    }
+
+    #[test]
+    fn a_rescaled_decode_has_the_asked_size_and_colour() {
+        let rgba = RgbaImage::from_fn(64, 32, |x, _| {
+            image::Rgba(if x < 32 {
+                [255, 0, 0, 255]
+            } else {
+                [0, 0, 255, 128]
+            })
+        });
+        let bytes = webp::Encoder::from_rgba(rgba.as_raw(), 64, 32)
+            .encode_lossless()
+            .to_vec();
+        let img = decode_rescaled(&bytes, (16, 8), true)
+            .expect("decodes")
+            .to_rgba8();
+        assert_eq!(img.dimensions(), (16, 8));
+        assert_eq!(img.get_pixel(2, 4).0, [255, 0, 0, 255]);
+        let right = img.get_pixel(13, 4).0;
+        assert!(
+            right[2] >= 250 && right[0] <= 4 && right[3].abs_diff(128) <= 2,
+            "{right:?}"
+        );
     }
 }

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use super::palette::{self, AlphaMode, Indexed, Method};
 use super::pixels::rgba8;
 use super::EncodeSettings;
+use crate::budget::Budget;
 use crate::error::{ImageError, Result};
 use crate::model::Image;
 
@@ -28,7 +29,7 @@ const CGIF_SAMPLE: usize = 1 << 20;
 type Table = Vec<[u8; 3]>;
 
 /// Encode all frames as GIF.
-pub fn encode(img: &Image, settings: &EncodeSettings) -> Result<Vec<u8>> {
+pub fn encode(img: &Image, settings: &EncodeSettings, budget: &Budget) -> Result<Vec<u8>> {
     let (w, h) = gif_dims(img.width, img.height)?;
     let frames: Vec<RgbaImage> = img.frames.par_iter().map(|f| rgba8(&f.image)).collect();
     if frames.is_empty() {
@@ -43,7 +44,7 @@ pub fn encode(img: &Image, settings: &EncodeSettings) -> Result<Vec<u8>> {
     let animated = frames.len() > 1;
     let (global, indexed) = match settings.cgif {
         Some(_) => shared_palette(&frames)?,
-        None => (None, local_palettes(&frames, animated)?),
+        None => (None, local_palettes(&frames, animated, budget)?),
     };
     let delays = centiseconds(img.frames.iter().map(|f| f.delay_ms));
     let global_transparent = global
@@ -68,6 +69,7 @@ pub fn encode(img: &Image, settings: &EncodeSettings) -> Result<Vec<u8>> {
         // here for its successor before it is written.
         let mut pending: Option<Planned> = None;
         for (i, ix) in indexed.iter().enumerate() {
+            budget.check()?;
             let mut now = shown(ix);
             let planned = match pending.take() {
                 None => Planned {
@@ -325,7 +327,7 @@ fn gif_dims(width: u32, height: u32) -> Result<(u16, u16)> {
 }
 
 /// Each frame with its own palette: exact when it fits, else quantised.
-fn local_palettes(frames: &[RgbaImage], animated: bool) -> Result<Vec<Indexed>> {
+fn local_palettes(frames: &[RgbaImage], animated: bool, budget: &Budget) -> Result<Vec<Indexed>> {
     // k-means is worth its time on one picture; animations favour Wu's speed.
     let method = if animated {
         Method::Fast
@@ -336,9 +338,12 @@ fn local_palettes(frames: &[RgbaImage], animated: bool) -> Result<Vec<Indexed>> 
     let quantised_colours = if animated { 255 } else { 256 };
     frames
         .par_iter()
-        .map(|f| match palette::exact(f, 256, AlphaMode::Binary) {
-            Some(ix) => Ok(ix),
-            None => palette::quantize(f, quantised_colours, method, true),
+        .map(|f| {
+            budget.check()?;
+            match palette::exact(f, 256, AlphaMode::Binary) {
+                Some(ix) => Ok(ix),
+                None => palette::quantize(f, quantised_colours, method, true),
+            }
         })
         .collect()
 }

@@ -13,6 +13,7 @@ mod webp;
 use image::DynamicImage;
 use mogr_rule::OutputFormat;
 
+use crate::budget::Budget;
 use crate::engine::EngineConfig;
 use crate::error::{ImageError, Result};
 use crate::model::Image;
@@ -45,13 +46,23 @@ pub struct EncodeSettings {
 /// Still formats (JPEG, PNG, BMP, HEIF, AVIF) take the first frame of an animation; GIF and
 /// WebP keep every frame.
 pub fn encode(img: &Image, settings: &EncodeSettings, cfg: &EngineConfig) -> Result<Vec<u8>> {
+    encode_within(img, settings, cfg, &Budget::unlimited())
+}
+
+/// As [`encode`], checking `budget` between the frames of an animation.
+pub fn encode_within(
+    img: &Image,
+    settings: &EncodeSettings,
+    cfg: &EngineConfig,
+    budget: &Budget,
+) -> Result<Vec<u8>> {
     match settings.format {
         OutputFormat::Jpeg => jpeg::encode(img, settings, jpeg::Profile::Fast),
         OutputFormat::Yjpeg => jpeg::encode(img, settings, jpeg::Profile::Small),
         OutputFormat::Png => png::encode(img, settings),
         OutputFormat::Bmp => bmp::encode(img),
-        OutputFormat::Gif => gif::encode(img, settings),
-        OutputFormat::Webp => webp::encode(img, settings, cfg),
+        OutputFormat::Gif => gif::encode(img, settings, budget),
+        OutputFormat::Webp => webp::encode(img, settings, cfg, budget),
         OutputFormat::Heif | OutputFormat::Heic => heif::encode(img, settings, cfg, Codec::Hevc),
         OutputFormat::Avif => heif::encode(img, settings, cfg, Codec::Av1),
         OutputFormat::Tpg => Err(ImageError::UnsupportedFormat(TPG_UNSUPPORTED.to_string())),

@@ -6,6 +6,7 @@ use webp::{AnimEncoder, AnimFrame, Encoder, PixelLayout, WebPConfig};
 use super::exif::with_orientation;
 use super::pixels::{alpha_used, interleaved8};
 use super::EncodeSettings;
+use crate::budget::Budget;
 use crate::engine::EngineConfig;
 use crate::error::{ImageError, Result};
 use crate::model::Image;
@@ -14,7 +15,12 @@ use crate::model::Image;
 const METHOD: i32 = 4;
 
 /// Encode as WebP (animated when the image has several frames).
-pub fn encode(img: &Image, settings: &EncodeSettings, cfg: &EngineConfig) -> Result<Vec<u8>> {
+pub fn encode(
+    img: &Image,
+    settings: &EncodeSettings,
+    cfg: &EngineConfig,
+    budget: &Budget,
+) -> Result<Vec<u8>> {
     let max = cfg.limits.max_webp_side.min(16_383);
     if img.width > max || img.height > max {
         return Err(ImageError::ResolutionExceed(format!(
@@ -36,7 +42,7 @@ pub fn encode(img: &Image, settings: &EncodeSettings, cfg: &EngineConfig) -> Res
     }
     let alpha = img.frames.iter().any(|f| alpha_used(&f.image));
     let bytes = if img.frames.len() > 1 {
-        animated(img, &config, alpha)?
+        animated(img, &config, alpha, budget)?
     } else {
         still(img, &config, alpha)?
     };
@@ -57,7 +63,9 @@ fn still(img: &Image, config: &WebPConfig, alpha: bool) -> Result<Vec<u8>> {
     Ok(mem.to_vec())
 }
 
-fn animated(img: &Image, config: &WebPConfig, alpha: bool) -> Result<Vec<u8>> {
+/// libwebp encodes every frame inside one call, so the budget is checked while the frames
+/// are prepared and once more before that call.
+fn animated(img: &Image, config: &WebPConfig, alpha: bool, budget: &Budget) -> Result<Vec<u8>> {
     let layout = if alpha {
         PixelLayout::Rgba
     } else {
@@ -66,8 +74,8 @@ fn animated(img: &Image, config: &WebPConfig, alpha: bool) -> Result<Vec<u8>> {
     let buffers: Vec<Vec<u8>> = img
         .frames
         .iter()
-        .map(|f| interleaved8(&f.image, alpha).0)
-        .collect();
+        .map(|f| budget.check().map(|()| interleaved8(&f.image, alpha).0))
+        .collect::<Result<_>>()?;
     let mut enc = AnimEncoder::new(img.width, img.height, config);
     enc.set_loop_count(i32::from(img.loop_count));
     // Timestamps are start times in ms; a frame's duration is the gap to the next one.
@@ -83,6 +91,7 @@ fn animated(img: &Image, config: &WebPConfig, alpha: bool) -> Result<Vec<u8>> {
         // libwebp refuses equal timestamps, so a 0 ms frame still advances by 1 ms.
         start += i64::from(frame.delay_ms.max(1));
     }
+    budget.check()?;
     let mem = enc.try_encode().map_err(|e| webp_error(format!("{e:?}")))?;
     let mut bytes = mem.to_vec();
     fix_last_duration(&mut bytes, start);

@@ -4,10 +4,10 @@
 
 use axum::response::Response;
 use http::StatusCode;
-use mogr_store::{collect_limited, GetObject};
+use mogr_store::GetObject;
 
-use super::errors::{source_error, too_large};
-use super::persist::{output_items, run_plan, Origin};
+use super::errors::too_large;
+use super::persist::{admit_original, output_items, run_plan, Origin};
 use super::plan::plan;
 use crate::error_map::ApiResult;
 use crate::respond;
@@ -27,13 +27,10 @@ pub async fn image_process(origin: Origin<'_>, header: &str) -> ApiResult<Respon
     if meta.size > limit {
         return Err(too_large(limit));
     }
-    let slot = state.images.admit()?;
     let GetObject {
         meta, body: stream, ..
     } = state.store.get_object(bucket, key, None).await?;
-    let source = collect_limited(stream, limit)
-        .await
-        .map_err(|e| source_error(e, limit))?;
+    let (slot, source) = admit_original(state, &plan, stream, meta.size).await?;
     let production = run_plan(state, slot, source, &plan, None).await?;
 
     let items = output_items(&plan, &production);

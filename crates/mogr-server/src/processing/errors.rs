@@ -1,5 +1,6 @@
 //! The one place where image-engine, rule and pool failures become COS errors.
 
+use http::header::RETRY_AFTER;
 use mogr_cos::ErrorCode;
 use mogr_image::ImageError;
 use mogr_rule::RuleError;
@@ -9,9 +10,15 @@ use super::pool::PoolError;
 use crate::error_map::ApiError;
 
 /// The COS error for an engine failure; the engine's own wording becomes the message.
+///
+/// A job over the processing time limit is 400 `ImageTooLarge`: COS has no code of its own
+/// for it, the cause is the image and rule (the clock runs only while a worker holds the job,
+/// not while it waits), and a 4xx keeps SDKs from retrying work that will run out of time
+/// again. A cancelled job has no client left to answer.
 pub fn image_error(e: &ImageError) -> ApiError {
     let code = match e {
-        ImageError::TooLarge(_) => ErrorCode::ImageTooLarge,
+        ImageError::TooLarge(_) | ImageError::TimeBudgetExceeded(_) => ErrorCode::ImageTooLarge,
+        ImageError::Cancelled => ErrorCode::ServiceUnavailable,
         ImageError::ResolutionExceed(_) => ErrorCode::ImageResolutionExceed,
         ImageError::UnknownFormat | ImageError::Corrupt { .. } => ErrorCode::InvalidImageFormat,
         ImageError::UnsupportedFormat(_) | ImageError::InvalidArgument(_) | ImageError::Rule(_) => {
@@ -33,10 +40,12 @@ pub fn rule_error(e: &RuleError) -> ApiError {
 /// A pool refusal or failure: `SlowDown` when full, `InternalError` otherwise.
 pub fn pool_error(e: &PoolError) -> ApiError {
     match e {
+        // A place frees as soon as any job ends; a second is a fair time to come back.
         PoolError::Busy => ApiError::with_message(
             ErrorCode::SlowDown,
             "Please reduce your request rate: all image workers are busy.",
-        ),
+        )
+        .with_header(RETRY_AFTER, "1"),
         PoolError::Panicked(_) | PoolError::Stopped => {
             tracing::error!(error = %e, "image worker failure");
             ApiError::new(ErrorCode::InternalError)
@@ -52,11 +61,14 @@ pub fn too_large(limit: u64) -> ApiError {
     )
 }
 
-/// Store errors while reading a source to process; a size refusal is `ImageTooLarge`.
+/// Errors while reading a source to process (from the store or the request body); a size
+/// refusal is `ImageTooLarge`.
 pub fn source_error(e: StoreError, limit: u64) -> ApiError {
-    match e {
-        StoreError::EntityTooLarge(_) => too_large(limit),
-        other => other.into(),
+    let err = ApiError::from(e);
+    if err.code() == ErrorCode::EntityTooLarge {
+        too_large(limit)
+    } else {
+        err
     }
 }
 
@@ -113,6 +125,11 @@ mod tests {
                 ErrorCode::InternalError,
                 500,
             ),
+            (
+                ImageError::TimeBudgetExceeded("x".into()),
+                ErrorCode::ImageTooLarge,
+                400,
+            ),
         ];
         for (e, code, status) in cases {
             let api = image_error(&e);
@@ -125,6 +142,7 @@ mod tests {
     fn a_full_pool_is_slow_down_503() {
         let e = pool_error(&PoolError::Busy);
         assert_eq!(e.code(), ErrorCode::SlowDown);
+        assert_eq!(e.headers.get(RETRY_AFTER).unwrap(), "1");
         assert_eq!(e.error.status().as_u16(), 503);
         assert_eq!(
             pool_error(&PoolError::Stopped).code(),

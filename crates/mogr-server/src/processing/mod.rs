@@ -1,11 +1,12 @@
-//! The three image-processing modes (issue 4), behind the hooks the dispatcher calls.
+//! The three image-processing modes, behind the hooks the dispatcher calls.
 //!
 //! - Hooks return a complete response (status, body, `Content-Type`, `ETag` ...); the
 //!   dispatcher adds `x-cos-request-id`, `Server` and CORS headers, and renders any
 //!   [`ApiError`](crate::error_map::ApiError) as the COS error body (no body for HEAD).
 //! - Authentication and the bucket ACL have already been checked; `key` is validated.
 //! - Image work runs on [`ImageProcessor`]'s bounded pool, never on the async runtime; a full
-//!   pool answers 503 `SlowDown` at once.
+//!   pool answers 503 `SlowDown` at once. The place is taken before a source is buffered, and
+//!   the work stops at the processing time limit or when the client goes away.
 
 mod cloud;
 mod download;
@@ -39,9 +40,9 @@ pub async fn get_processed(
     key: &str,
     rule: &str,
     head: bool,
-    _ctx: &RequestCtx,
+    ctx: &RequestCtx,
 ) -> ApiResult<Response> {
-    download::get_processed(state, bucket, key, rule, head).await
+    download::get_processed(state, bucket, key, rule, head, &ctx.query).await
 }
 
 /// Processing on upload: `PUT /<key>` with `Pic-Operations`; `body` is the raw request body.

@@ -3,16 +3,15 @@
 
 use bytes::Bytes;
 use mogr_cos::xml::{OriginalInfo, ProcessResultObject, UploadResult};
-use mogr_cos::ErrorCode;
-use mogr_store::{ObjectAttrs, ObjectMeta, PutItem, PutOptions};
+use mogr_store::{ByteStream, ObjectAttrs, ObjectMeta, PutItem, PutOptions};
 
-use super::errors::too_large;
 use super::location::location;
+use super::pipeline::cost;
 use super::plan::Plan;
 use super::processor::Slot;
 use super::produce::{produce, Production};
 use crate::context::RequestCtx;
-use crate::error_map::{ApiError, ApiResult};
+use crate::error_map::ApiResult;
 use crate::state::AppState;
 
 /// Runs every rule of `plan` on `original` in the pool.
@@ -26,19 +25,32 @@ pub async fn run_plan(
     let plan = plan.clone();
     state
         .images
-        .run(slot, move |engine| {
-            produce(engine, &original, &plan, expected_md5)
+        .run(slot, move |engine, budget| {
+            produce(engine, budget, &original, &plan, expected_md5)
         })
         .await?
 }
 
-/// A body-size refusal while reading an original to process reads as `ImageTooLarge`.
-pub fn original_too_large(err: ApiError, limit: u64) -> ApiError {
-    if err.code() == ErrorCode::EntityTooLarge {
-        too_large(limit)
-    } else {
-        err
-    }
+/// Reads the original from `stream` (`size` bytes expected), taking the pool place for the
+/// whole plan first; 503 before the bulk of the bytes is read when the pool is full.
+pub async fn admit_original(
+    state: &AppState,
+    plan: &Plan,
+    stream: ByteStream,
+    size: u64,
+) -> ApiResult<(Slot, Bytes)> {
+    let images = &state.images;
+    let limit = images.limits().max_input_bytes;
+    images
+        .admit_source(stream, size, limit, |shape| {
+            cost(
+                images.engine(),
+                plan.rules.iter().map(|r| &r.pipeline),
+                plan.is_pic_info,
+                shape,
+            )
+        })
+        .await
 }
 
 /// Store items for the outputs, in rule order.
@@ -75,7 +87,7 @@ pub struct Origin<'a> {
 }
 
 impl Origin<'_> {
-    /// Whether some rule writes over the original itself (spec §3.2: the output replaces it).
+    /// Whether some rule writes over the original itself (the output replaces it).
     pub fn is_overwritten(&self, plan: &Plan) -> bool {
         plan.rules
             .iter()

@@ -1,18 +1,33 @@
-//! A fixed set of OS threads for CPU-heavy work, with admission control.
+//! A fixed set of OS threads for CPU-heavy work, with cost-aware admission control.
 //!
 //! Image work never runs on the async runtime's threads: a decode or an AVIF encode can take
-//! seconds and would stall every connection sharing that thread. Capacity is counted with a
-//! semaphore of `workers + queue` permits taken *before* any work is handed over, so a full
-//! pool is known at once and the caller can answer 503 instead of piling work up.
+//! seconds and would stall every connection sharing that thread. Capacity is reserved
+//! *before* any work is handed over, so a full pool is known at once and the caller can answer
+//! 503 instead of piling work up.
+//!
+//! Jobs come in two lanes, decided by their predicted cost:
+//! - **cheap** jobs (header reads such as `imageInfo`, small conversions) are served by every
+//!   worker and also by one reserved worker that runs nothing else, so they never wait behind
+//!   a long encode, however many of those are running;
+//! - **heavy** jobs take weighted permits out of `workers + queue`, one per [`UNIT`] of
+//!   predicted work (at most half the permits), so a few huge jobs fill the pool as much as
+//!   many small ones would and the wait behind admitted work stays bounded.
+//!
+//! General workers take the oldest job of either lane, so neither lane can starve the other.
 
+use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 /// A unit of work for a worker thread.
 type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// Predicted work of one permit: a typical 2-4 MP conversion.
+pub const UNIT: Duration = Duration::from_millis(250);
 
 /// Why pooled work did not produce a result.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -28,69 +43,197 @@ pub enum PoolError {
     Stopped,
 }
 
-/// Worker threads plus the permits that bound running and waiting jobs together.
+/// Which queue a job waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Predicted to take at most one [`UNIT`].
+    Cheap,
+    /// Everything else.
+    Heavy,
+}
+
+/// What admitting a job reserves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cost {
+    /// The lane.
+    pub lane: Lane,
+    /// Permits of the heavy lane (1 for cheap jobs).
+    pub weight: u32,
+}
+
+impl Cost {
+    /// A job predicted to take `predicted` of one core.
+    pub fn from_predicted(predicted: Duration) -> Cost {
+        if predicted <= UNIT {
+            return Cost {
+                lane: Lane::Cheap,
+                weight: 1,
+            };
+        }
+        let units = predicted.as_secs_f64() / UNIT.as_secs_f64();
+        Cost {
+            lane: Lane::Heavy,
+            weight: units.ceil().min(f64::from(u32::MAX)) as u32,
+        }
+    }
+}
+
+/// Worker threads, the two lanes and the permits that bound running and waiting jobs.
 #[derive(Debug)]
 pub struct WorkerPool {
-    jobs: Sender<Job>,
-    capacity: Arc<Semaphore>,
+    shared: Arc<Shared>,
+    heavy: Arc<Semaphore>,
+    cheap: Arc<Semaphore>,
+    max_weight: u32,
     workers: usize,
     queue: usize,
+    skipped: Arc<AtomicU64>,
+}
+
+/// The queues the workers take from.
+#[derive(Debug, Default)]
+struct Shared {
+    queues: Mutex<Queues>,
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct Queues {
+    cheap: VecDeque<(u64, Job)>,
+    heavy: VecDeque<(u64, Job)>,
+    /// Arrival order across both lanes.
+    next: u64,
+    closed: bool,
+}
+
+impl std::fmt::Debug for Queues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queues")
+            .field("cheap", &self.cheap.len())
+            .field("heavy", &self.heavy.len())
+            .field("closed", &self.closed)
+            .finish()
+    }
+}
+
+/// What a worker thread takes.
+#[derive(Debug, Clone, Copy)]
+enum Role {
+    /// The oldest job of either lane.
+    General,
+    /// Cheap jobs only: the reserved worker.
+    CheapOnly,
+}
+
+impl Queues {
+    fn take(&mut self, role: Role) -> Option<Job> {
+        let lane = match (role, self.cheap.front(), self.heavy.front()) {
+            (Role::CheapOnly, _, _) => &mut self.cheap,
+            (Role::General, Some((c, _)), Some((h, _))) if h < c => &mut self.heavy,
+            (Role::General, Some(_), _) => &mut self.cheap,
+            (Role::General, None, _) => &mut self.heavy,
+        };
+        lane.pop_front().map(|(_, job)| job)
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queues> {
+        // Jobs run outside the lock and catch their panics, so poisoning cannot leave the
+        // queues half-updated.
+        self.queues.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// A reserved place in the pool: obtained without waiting, spent by [`Admission::run`].
 #[derive(Debug)]
 pub struct Admission {
     permit: OwnedSemaphorePermit,
-    jobs: Sender<Job>,
+    lane: Lane,
+    shared: Arc<Shared>,
+    skipped: Arc<AtomicU64>,
 }
 
 impl WorkerPool {
-    /// Starts `workers` threads (at least one) and allows `queue` more jobs to wait.
+    /// Starts `workers` general threads (at least one) plus the reserved cheap-lane thread,
+    /// and allows `queue` more permits of heavy work to wait.
     pub fn new(workers: usize, queue: usize) -> WorkerPool {
-        let workers = workers.max(1);
-        let (jobs, receiver) = channel::<Job>();
-        let receiver = Arc::new(Mutex::new(receiver));
-        let mut started = 0;
-        for index in 0..workers {
-            let receiver = Arc::clone(&receiver);
-            let spawned = std::thread::Builder::new()
-                .name(format!("mogr-image-{index}"))
-                .spawn(move || work(&receiver));
-            match spawned {
-                Ok(_) => started += 1,
-                Err(e) => tracing::error!(error = %e, "could not start an image worker"),
-            }
-        }
-        // Dropping our receiver handle leaves the threads as its only owners: if none started,
-        // sends fail at once and callers see `Stopped` instead of waiting forever.
-        drop(receiver);
+        let shared = Arc::new(Shared::default());
+        let spawn = |name: String, role: Role| {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name(name)
+                .spawn(move || work(&shared, role))
+                .map_err(|e| tracing::error!(error = %e, "could not start an image worker"))
+                .is_ok()
+        };
+        let started = (0..workers.max(1))
+            .filter(|index| spawn(format!("mogr-image-{index}"), Role::General))
+            .count();
+        let cheap_worker = spawn("mogr-image-cheap".to_string(), Role::CheapOnly);
+        // Without a thread to run them, no job is admitted: callers see 503 at once instead of
+        // waiting for ever.
+        let heavy_permits = if started == 0 { 0 } else { started + queue };
+        let cheap_permits = if started == 0 && !cheap_worker {
+            0
+        } else {
+            started + queue + 1
+        };
         WorkerPool {
-            jobs,
-            capacity: Arc::new(Semaphore::new(started + queue)),
+            shared,
+            heavy: Arc::new(Semaphore::new(heavy_permits)),
+            cheap: Arc::new(Semaphore::new(cheap_permits)),
+            max_weight: u32::try_from((started + queue) / 2)
+                .unwrap_or(u32::MAX)
+                .max(1),
             workers: started,
             queue,
+            skipped: Arc::default(),
         }
     }
 
-    /// Worker threads running.
+    /// General worker threads running.
     pub fn workers(&self) -> usize {
         self.workers
     }
 
-    /// Jobs allowed to wait beyond the running ones.
+    /// Heavy-lane permits allowed to wait beyond the running ones.
     pub fn queue(&self) -> usize {
         self.queue
     }
 
-    /// Reserves a place for one job, or [`PoolError::Busy`] at once when there is none.
-    pub fn admit(&self) -> Result<Admission, PoolError> {
-        let permit = Arc::clone(&self.capacity)
-            .try_acquire_owned()
-            .map_err(|_| PoolError::Busy)?;
+    /// Heavy-lane permits not taken at the moment.
+    pub fn free_heavy_permits(&self) -> usize {
+        self.heavy.available_permits()
+    }
+
+    /// Jobs dropped before they started because their caller had gone.
+    pub fn skipped(&self) -> u64 {
+        self.skipped.load(Ordering::Relaxed)
+    }
+
+    /// Reserves a place for a job of `cost`, or [`PoolError::Busy`] at once when there is none.
+    pub fn admit(&self, cost: Cost) -> Result<Admission, PoolError> {
+        let permit = match cost.lane {
+            Lane::Cheap => Arc::clone(&self.cheap).try_acquire_owned(),
+            Lane::Heavy => Arc::clone(&self.heavy)
+                .try_acquire_many_owned(cost.weight.clamp(1, self.max_weight)),
+        }
+        .map_err(|_| PoolError::Busy)?;
         Ok(Admission {
             permit,
-            jobs: self.jobs.clone(),
+            lane: cost.lane,
+            shared: Arc::clone(&self.shared),
+            skipped: Arc::clone(&self.skipped),
         })
+    }
+}
+
+impl Drop for WorkerPool {
+    fn drop(&mut self) {
+        // Workers finish what is queued, then exit.
+        self.shared.lock().closed = true;
+        self.shared.ready.notify_all();
     }
 }
 
@@ -104,9 +247,15 @@ impl Admission {
         T: Send + 'static,
     {
         let (reply, result) = oneshot::channel();
-        let permit = self.permit;
+        let Admission {
+            permit,
+            lane,
+            shared,
+            skipped,
+        } = self;
         let job: Job = Box::new(move || {
             if reply.is_closed() {
+                skipped.fetch_add(1, Ordering::Relaxed);
                 return;
             }
             let outcome = catch_unwind(AssertUnwindSafe(work)).map_err(panic_text);
@@ -115,7 +264,20 @@ impl Admission {
             drop(permit);
             let _ = reply.send(outcome);
         });
-        self.jobs.send(job).map_err(|_| PoolError::Stopped)?;
+        {
+            let mut queues = shared.lock();
+            if queues.closed {
+                return Err(PoolError::Stopped);
+            }
+            let seq = queues.next;
+            queues.next += 1;
+            match lane {
+                Lane::Cheap => queues.cheap.push_back((seq, job)),
+                Lane::Heavy => queues.heavy.push_back((seq, job)),
+            }
+        }
+        // Every worker wakes: a cheap-only worker must not swallow a heavy job's wake-up.
+        shared.ready.notify_all();
         match result.await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(message)) => Err(PoolError::Panicked(message)),
@@ -124,18 +286,25 @@ impl Admission {
     }
 }
 
-/// A worker: take jobs until the pool (every sender) is gone.
-fn work(receiver: &Mutex<Receiver<Job>>) {
+/// A worker: take jobs of its role until the pool is dropped and the queues are empty.
+fn work(shared: &Shared, role: Role) {
     loop {
-        // The lock is held only while waiting for the next job, never while running one.
-        let next = receiver
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .recv();
-        match next {
-            Ok(job) => job(),
-            Err(_) => return,
-        }
+        let job = {
+            let mut queues = shared.lock();
+            loop {
+                if let Some(job) = queues.take(role) {
+                    break job;
+                }
+                if queues.closed {
+                    return;
+                }
+                queues = shared
+                    .ready
+                    .wait(queues)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+        };
+        job();
     }
 }
 
@@ -150,13 +319,22 @@ fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::sync::mpsc::channel;
+
+    const HEAVY: Cost = Cost {
+        lane: Lane::Heavy,
+        weight: 1,
+    };
+    const CHEAP: Cost = Cost {
+        lane: Lane::Cheap,
+        weight: 1,
+    };
 
     #[tokio::test]
     async fn work_runs_off_the_runtime_and_returns_its_value() {
         let pool = WorkerPool::new(2, 0);
         let (on_runtime, thread) = pool
-            .admit()
+            .admit(HEAVY)
             .unwrap()
             .run(|| {
                 (
@@ -178,32 +356,69 @@ mod tests {
         let release_rx = Arc::new(Mutex::new(release_rx));
         let mut running = Vec::new();
         for _ in 0..2 {
-            let admission = pool.admit().unwrap();
+            let admission = pool.admit(HEAVY).unwrap();
             let rx = Arc::clone(&release_rx);
             running.push(tokio::spawn(admission.run(move || {
                 let _ = rx.lock().unwrap().recv_timeout(Duration::from_secs(30));
             })));
         }
-        assert_eq!(pool.admit().unwrap_err(), PoolError::Busy);
+        assert_eq!(pool.admit(HEAVY).unwrap_err(), PoolError::Busy);
         for _ in 0..2 {
             release_tx.send(()).unwrap();
         }
         for handle in running {
             handle.await.unwrap().unwrap();
         }
-        assert!(pool.admit().is_ok());
+        assert!(pool.admit(HEAVY).is_ok());
+    }
+
+    #[tokio::test]
+    async fn cheap_work_runs_while_heavy_work_holds_every_worker() {
+        let pool = WorkerPool::new(1, 0);
+        let (release_tx, release_rx) = channel::<()>();
+        let (started_tx, started_rx) = oneshot::channel::<()>();
+        let heavy = pool.admit(HEAVY).unwrap();
+        let blocked = tokio::spawn(heavy.run(move || {
+            let _ = started_tx.send(());
+            let _ = release_rx.recv_timeout(Duration::from_secs(30));
+        }));
+        // The only general worker is now inside the heavy job.
+        started_rx.await.unwrap();
+        assert_eq!(pool.admit(HEAVY).unwrap_err(), PoolError::Busy);
+        let thread = pool
+            .admit(CHEAP)
+            .unwrap()
+            .run(|| std::thread::current().name().map(str::to_string))
+            .await
+            .unwrap();
+        assert_eq!(thread.as_deref(), Some("mogr-image-cheap"));
+        release_tx.send(()).unwrap();
+        blocked.await.unwrap().unwrap();
+    }
+
+    #[test]
+    fn big_jobs_weigh_more_but_never_more_than_half_the_pool() {
+        assert_eq!(Cost::from_predicted(Duration::ZERO).lane, Lane::Cheap);
+        assert_eq!(Cost::from_predicted(UNIT).lane, Lane::Cheap);
+        let big = Cost::from_predicted(UNIT * 10);
+        assert_eq!((big.lane, big.weight), (Lane::Heavy, 10));
+        let pool = WorkerPool::new(2, 6);
+        let _a = pool.admit(big).unwrap();
+        let _b = pool.admit(big).unwrap();
+        assert_eq!(pool.admit(HEAVY).unwrap_err(), PoolError::Busy);
+        assert!(pool.admit(CHEAP).is_ok());
     }
 
     #[tokio::test]
     async fn a_panic_becomes_an_error_and_the_worker_survives() {
         let pool = WorkerPool::new(1, 0);
         let err = pool
-            .admit()
+            .admit(HEAVY)
             .unwrap()
             .run(|| -> u8 { panic!("boom") })
             .await
             .unwrap_err();
         assert_eq!(err, PoolError::Panicked("boom".to_string()));
-        assert_eq!(pool.admit().unwrap().run(|| 7).await.unwrap(), 7);
+        assert_eq!(pool.admit(HEAVY).unwrap().run(|| 7).await.unwrap(), 7);
     }
 }

@@ -1,24 +1,45 @@
 //! The image engine behind its worker pool: what handlers use to run image work.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
-use mogr_image::{Engine, Limits};
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use mogr_image::{Budget, Engine, Limits, SourceShape};
+use mogr_store::{ByteStream, StoreError};
 
-use super::errors::pool_error;
-use super::pool::{Admission, WorkerPool};
+use super::errors::{pool_error, source_error};
+use super::pool::{Admission, Cost, WorkerPool};
 use crate::config::ServerConfig;
 use crate::error_map::ApiResult;
+
+/// Bytes read from a source before admission, enough for the headers `probe` needs
+/// (JPEG's frame header can follow tens of KB of EXIF and ICC data).
+const PROBE_BYTES: usize = 64 * 1024;
 
 /// The engine and the bounded pool its work runs on; shared by every request.
 #[derive(Debug)]
 pub struct ImageProcessor {
     engine: Arc<Engine>,
     pool: WorkerPool,
+    time_limit: Option<Duration>,
+    stopped: Arc<AtomicU64>,
 }
 
 /// A place in the pool, taken before the (possibly large) source is read.
 #[derive(Debug)]
 pub struct Slot(Admission);
+
+/// Sets the job's cancellation flag when dropped: when the client goes, hyper drops the
+/// request's future and with it this guard, and the worker stops at its next check.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
 
 impl ImageProcessor {
     /// Builds the engine and starts the pool from the server settings.
@@ -32,6 +53,8 @@ impl ImageProcessor {
         ImageProcessor {
             engine: Arc::new(Engine::new(config.engine.clone())),
             pool,
+            time_limit: config.processing_time_limit,
+            stopped: Arc::default(),
         }
     }
 
@@ -40,21 +63,88 @@ impl ImageProcessor {
         &self.engine.config.limits
     }
 
-    /// Reserves a place for one job; 503 `SlowDown` at once when the pool is full.
-    pub fn admit(&self) -> ApiResult<Slot> {
-        self.pool.admit().map(Slot).map_err(|e| pool_error(&e))
+    /// The engine (for cost predictions).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
-    /// Runs `work` with the engine on a worker thread.
+    /// Jobs that stopped early, or never started, because their client went away.
+    pub fn cancelled_jobs(&self) -> u64 {
+        self.stopped.load(Ordering::Relaxed) + self.pool.skipped()
+    }
+
+    /// Heavy-lane permits free at the moment (0: heavy requests get 503).
+    pub fn free_heavy_permits(&self) -> usize {
+        self.pool.free_heavy_permits()
+    }
+
+    /// Reserves a place for one job of `cost`; 503 `SlowDown` at once when the pool is full.
+    pub fn admit(&self, cost: Cost) -> ApiResult<Slot> {
+        self.pool.admit(cost).map(Slot).map_err(|e| pool_error(&e))
+    }
+
+    /// Reads a source of `size` bytes (at most `limit`) from `stream`, taking its place in
+    /// the pool first: only the first bytes are read before admission, enough to probe the
+    /// headers for `cost` to predict the work, so a refused request costs no buffering.
+    pub async fn admit_source(
+        &self,
+        mut stream: ByteStream,
+        size: u64,
+        limit: u64,
+        cost: impl FnOnce(SourceShape) -> Cost,
+    ) -> ApiResult<(Slot, Bytes)> {
+        let mut buf = BytesMut::new();
+        while buf.len() < PROBE_BYTES {
+            match stream.next().await {
+                Some(chunk) => append(&mut buf, chunk, limit)?,
+                None => break,
+            }
+        }
+        let shape = SourceShape {
+            probe: mogr_image::probe(&buf).ok(),
+            bytes: size.max(buf.len() as u64),
+        };
+        let slot = self.admit(cost(shape))?;
+        while let Some(chunk) = stream.next().await {
+            append(&mut buf, chunk, limit)?;
+        }
+        Ok((slot, buf.freeze()))
+    }
+
+    /// Runs `work` with the engine on a worker thread, under the processing time limit and
+    /// cancelled if the request is dropped while it waits.
     pub async fn run<T, F>(&self, slot: Slot, work: F) -> ApiResult<T>
     where
-        F: FnOnce(&Engine) -> T + Send + 'static,
+        F: FnOnce(&Engine, &Budget) -> T + Send + 'static,
         T: Send + 'static,
     {
         let engine = Arc::clone(&self.engine);
+        let flag = Arc::new(AtomicBool::new(false));
+        let _cancel_on_drop = CancelOnDrop(Arc::clone(&flag));
+        let (limit, stopped) = (self.time_limit, Arc::clone(&self.stopped));
         slot.0
-            .run(move || work(&engine))
+            .run(move || {
+                // The clock starts when a worker takes the job: waiting in the queue is
+                // bounded by admission, not charged to the job.
+                let budget = Budget::new(limit, Some(flag));
+                let out = work(&engine, &budget);
+                if budget.was_stopped_by_cancel() {
+                    stopped.fetch_add(1, Ordering::Relaxed);
+                }
+                out
+            })
             .await
             .map_err(|e| pool_error(&e))
     }
+}
+
+/// Appends a read `chunk`, refusing to grow past `limit`; a failed read (a store error, or a
+/// request body that timed out or broke off) is reported as such.
+fn append(buf: &mut BytesMut, chunk: std::io::Result<Bytes>, limit: u64) -> ApiResult<()> {
+    let chunk = chunk.map_err(|e| source_error(StoreError::Io(e), limit))?;
+    if buf.len() as u64 + chunk.len() as u64 > limit {
+        return Err(source_error(StoreError::EntityTooLarge(limit), limit));
+    }
+    buf.extend_from_slice(&chunk);
+    Ok(())
 }

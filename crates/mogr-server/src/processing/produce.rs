@@ -5,7 +5,7 @@ use bytes::Bytes;
 use md5::{Digest, Md5};
 use mogr_cos::xml::ImageInfoXml;
 use mogr_cos::ErrorCode;
-use mogr_image::{Engine, ImageError, Output};
+use mogr_image::{Budget, Engine, ImageError, Output};
 
 use super::errors::image_error;
 use super::original_info::original_image_info;
@@ -51,10 +51,12 @@ pub struct Production {
     pub outputs: Vec<Produced>,
 }
 
-/// Runs `plan` on `original`. `expected_md5` is the request's `Content-MD5`, checked first so
-/// a damaged upload costs no processing.
+/// Runs `plan` on `original` within `budget` (one budget for all rules: they are one
+/// request). `expected_md5` is the request's `Content-MD5`, checked first so a damaged upload
+/// costs no processing.
 pub fn produce(
     engine: &Engine,
+    budget: &Budget,
     original: &Bytes,
     plan: &Plan,
     expected_md5: Option<[u8; 16]>,
@@ -65,6 +67,7 @@ pub fn produce(
     }
     let limits = &engine.config.limits;
     let image_info = if plan.is_pic_info {
+        budget.check().map_err(|e| image_error(&e))?;
         Some(original_image_info(original, limits).map_err(|e| image_error(&e))?)
     } else {
         None
@@ -73,7 +76,7 @@ pub fn produce(
     for rule in &plan.rules {
         // `ignore-error/1` is the engine's business: over a limit it returns the original.
         let out = engine
-            .process(original, &rule.pipeline)
+            .process_within(original, &rule.pipeline, budget)
             .map_err(|e| rule_failure(&e, &rule.key))?;
         outputs.push(from_output(out));
     }

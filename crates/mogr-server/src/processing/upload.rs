@@ -7,12 +7,12 @@ use axum::body::Body;
 use axum::response::Response;
 use http::{HeaderValue, StatusCode};
 use mogr_cos::xml::{CompleteMultipartUploadResult, UploadResult};
-use mogr_store::{collect_limited as collect_stream, CompletedPart, PutItem};
+use mogr_store::{CompletedPart, PutItem};
 
-use super::errors::{source_error, too_large};
-use super::persist::{original_too_large, output_items, run_plan, Origin};
+use super::errors::too_large;
+use super::persist::{admit_original, output_items, run_plan, Origin};
 use super::plan::plan;
-use crate::body::collect_limited;
+use crate::body::limited_stream;
 use crate::error_map::ApiResult;
 use crate::handlers::put_object::put_options;
 use crate::object_headers::{write_integrity, X_COS_CRC64};
@@ -30,13 +30,15 @@ pub async fn put(origin: Origin<'_>, header: &str, body: Body) -> ApiResult<Resp
     let plan = plan(state, ctx, bucket, key, header).await?;
     let opts = put_options(ctx)?;
     let limit = state.images.limits().max_input_bytes;
-    if ctx.content_length().is_some_and(|len| len > limit) {
+    let declared = ctx.content_length();
+    if declared.is_some_and(|len| len > limit) {
         return Err(too_large(limit));
     }
-    let original = collect_limited(body, limit)
-        .await
-        .map_err(|e| original_too_large(e, limit))?;
-    let slot = state.images.admit()?;
+    // The place is taken before the body is buffered: a full pool refuses after reading
+    // only the headers' worth of it, and waiting uploads never hold more memory than the
+    // pool's places allow.
+    let size = declared.unwrap_or(limit);
+    let (slot, original) = admit_original(state, &plan, limited_stream(body, limit), size).await?;
     let production = run_plan(state, slot, original.clone(), &plan, opts.content_md5).await?;
 
     let mut items = Vec::with_capacity(plan.rules.len() + 1);
@@ -84,10 +86,8 @@ pub async fn complete(
         .store
         .multipart_body(bucket, key, upload_id, &parts)
         .await?;
-    let original = collect_stream(assembled, limit)
-        .await
-        .map_err(|e| source_error(e, limit))?;
-    let slot = state.images.admit()?;
+    // Part sizes are not at hand; the limit stands in for the size if the headers are unreadable.
+    let (slot, original) = admit_original(state, &plan, assembled, limit).await?;
     let production = run_plan(state, slot, original, &plan, None).await?;
 
     // One commit: the assembled original (unless an output replaces it), every output and

@@ -3,6 +3,7 @@
 mod auth;
 mod common;
 mod empty_headers;
+mod hostile_images;
 mod keys;
 mod large;
 mod multipart;
@@ -11,7 +12,9 @@ mod processing_cloud;
 mod processing_common;
 mod processing_download;
 mod processing_load;
+mod processing_ops;
 mod processing_upload;
 mod refused_bodies;
 mod signed_scope;
 mod wire;
+mod work_bounds;
