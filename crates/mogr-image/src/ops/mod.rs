@@ -1,9 +1,13 @@
 //! imageMogr2 operations, one file per operation.
 
 pub mod blur;
+pub mod bright;
 pub mod cgif;
 mod channels;
+pub mod contrast;
+pub mod grayscale;
 pub mod orient;
+pub mod sharpen;
 pub mod strip;
 pub mod transform;
 
