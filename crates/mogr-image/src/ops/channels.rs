@@ -31,6 +31,15 @@ pub(crate) fn eight_bit(frame: &DynamicImage) -> Cow<'_, DynamicImage> {
     }
 }
 
+/// The frame with 8-bit samples and an alpha channel: GrayA for gray frames, RGBA otherwise.
+pub(crate) fn with_alpha(frame: &DynamicImage) -> DynamicImage {
+    match frame {
+        DynamicImage::ImageLumaA8(_) | DynamicImage::ImageRgba8(_) => frame.clone(),
+        other if other.color().has_color() => DynamicImage::ImageRgba8(other.to_rgba8()),
+        other => DynamicImage::ImageLumaA8(other.to_luma_alpha8()),
+    }
+}
+
 /// Interleaved samples of an 8-bit frame and its channel count (1 to 4).
 ///
 /// Frames that are not 8-bit come back empty; callers pass the output of [`eight_bit`].
@@ -60,6 +69,17 @@ pub(crate) fn from_samples(
         3 => image::RgbImage::from_raw(width, height, data).map(DynamicImage::ImageRgb8),
         4 => image::RgbaImage::from_raw(width, height, data).map(DynamicImage::ImageRgba8),
         _ => None,
+    }
+}
+
+/// Mutable interleaved samples of an 8-bit frame with alpha and its channel count (2 or 4).
+///
+/// Other frames come back empty; callers pass the output of [`with_alpha`].
+pub(crate) fn samples_with_alpha_mut(frame: &mut DynamicImage) -> (&mut [u8], usize) {
+    match frame {
+        DynamicImage::ImageLumaA8(b) => (&mut **b, 2),
+        DynamicImage::ImageRgba8(b) => (&mut **b, 4),
+        _ => (&mut [], 4),
     }
 }
 
