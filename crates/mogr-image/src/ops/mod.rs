@@ -10,6 +10,7 @@ pub mod iradius;
 pub mod orient;
 pub mod rradius;
 pub mod sharpen;
+pub mod size_limit;
 pub mod strip;
 pub mod transform;
 
