@@ -156,7 +156,11 @@ fn blur_gray_alpha(
     let alpha: Vec<u8> = src.iter().skip(1).step_by(2).copied().collect();
     let gray = blur_interleaved(&gray, width, height, 1, params, op)?;
     let alpha = blur_interleaved(&alpha, width, height, 1, params, op)?;
-    Ok(gray.iter().zip(&alpha).flat_map(|(&g, &a)| [g, a]).collect())
+    Ok(gray
+        .iter()
+        .zip(&alpha)
+        .flat_map(|(&g, &a)| [g, a])
+        .collect())
 }
 
 /// The (unreachable) failure to rebuild a frame of the size just read.
@@ -197,7 +201,10 @@ mod tests {
 
     #[test]
     fn the_radius_limits_how_far_the_blur_reaches() {
-        let out = Blur::new(1, 20.0).apply_frame(&step(32, 4)).unwrap().to_luma8();
+        let out = Blur::new(1, 20.0)
+            .apply_frame(&step(32, 4))
+            .unwrap()
+            .to_luma8();
         let row: Vec<u8> = (0..32).map(|x| out.get_pixel(x, 2).0[0]).collect();
         assert!(row[..15].iter().all(|&v| v == 0), "{row:?}");
         assert!(row[17..].iter().all(|&v| v == 255), "{row:?}");
@@ -224,7 +231,10 @@ mod tests {
             }
         }));
         let out = Blur::new(8, 2.0).apply_frame(&img).unwrap().to_rgba8();
-        let fringe: Vec<_> = out.pixels().filter(|p| p.0[3] >= 16 && p.0[0] < 245).collect();
+        let fringe: Vec<_> = out
+            .pixels()
+            .filter(|p| p.0[3] >= 16 && p.0[0] < 245)
+            .collect();
         assert!(fringe.is_empty(), "dark fringe: {fringe:?}");
         assert!(out.get_pixel(16, 1).0[3] < 255 && out.get_pixel(15, 1).0[3] > 0);
     }
@@ -234,14 +244,18 @@ mod tests {
         let img = DynamicImage::ImageLumaA8(image::GrayAlphaImage::from_fn(16, 2, |x, _| {
             image::LumaA(if x < 8 { [200, 255] } else { [0, 0] })
         }));
-        let out = Blur::new(4, 1.5).apply_frame(&img).unwrap().to_luma_alpha8();
+        let out = Blur::new(4, 1.5)
+            .apply_frame(&img)
+            .unwrap()
+            .to_luma_alpha8();
         assert!(out.pixels().filter(|p| p.0[1] >= 16).all(|p| p.0[0] >= 190));
     }
 
     #[test]
     fn tiny_images_and_huge_kernels_do_not_panic() {
         for (w, h) in [(1, 1), (2, 2), (1, 7), (9, 1)] {
-            let img = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(w, h, image::Rgb([9, 8, 7])));
+            let img =
+                DynamicImage::ImageRgb8(image::RgbImage::from_pixel(w, h, image::Rgb([9, 8, 7])));
             let out = Blur::new(50, 50.0).apply_frame(&img).unwrap();
             assert_eq!((out.width(), out.height()), (w, h));
             assert!(out.to_rgb8().pixels().all(|p| p.0 == [9, 8, 7]));
@@ -250,18 +264,32 @@ mod tests {
 
     #[test]
     fn bad_arguments_name_the_token() {
-        for blur in [Blur::new(0, 1.0), Blur::new(51, 1.0), Blur::new(3, 0.0), Blur::new(3, f32::NAN)] {
+        for blur in [
+            Blur::new(0, 1.0),
+            Blur::new(51, 1.0),
+            Blur::new(3, 0.0),
+            Blur::new(3, f32::NAN),
+        ] {
             let err = blur.output_size(Size::new(10, 10)).unwrap_err();
-            assert!(matches!(&err, ImageError::InvalidArgument(m) if m.starts_with("blur")), "{err}");
+            assert!(
+                matches!(&err, ImageError::InvalidArgument(m) if m.starts_with("blur")),
+                "{err}"
+            );
         }
-        assert_eq!(Blur::new(3, 9.0).output_size(Size::new(7, 5)).unwrap(), Size::new(7, 5));
+        assert_eq!(
+            Blur::new(3, 9.0).output_size(Size::new(7, 5)).unwrap(),
+            Size::new(7, 5)
+        );
     }
 
     #[test]
     fn sixteen_bit_frames_are_blurred_as_eight_bit() {
-        let img = DynamicImage::ImageRgba16(image::ImageBuffer::from_pixel(3, 3, Rgba([65535u16, 0, 0, 65535])));
+        let img = DynamicImage::ImageRgba16(image::ImageBuffer::from_pixel(
+            3,
+            3,
+            Rgba([65535u16, 0, 0, 65535]),
+        ));
         let out = Blur::new(2, 1.0).apply_frame(&img).unwrap();
         assert_eq!(out.color(), image::ColorType::Rgba8);
     }
-
 }

@@ -135,7 +135,11 @@ pub(crate) fn unpremultiply(data: &mut [u8], channels: usize, row: usize) {
 pub(crate) fn map_colour(frame: &DynamicImage, lut: &[u8; 256]) -> DynamicImage {
     let frame = eight_bit(frame);
     let (src, channels) = samples(&frame);
-    let colours = if has_alpha(channels) { channels - 1 } else { channels };
+    let colours = if has_alpha(channels) {
+        channels - 1
+    } else {
+        channels
+    };
     let row = frame.width() as usize * channels;
     let mut out = src.to_vec();
     out.par_chunks_mut(chunk_len(row)).for_each(|chunk| {
@@ -146,8 +150,7 @@ pub(crate) fn map_colour(frame: &DynamicImage, lut: &[u8; 256]) -> DynamicImage 
         }
     });
     // Same size and layout as `frame`, so the rebuild cannot fail; fall back to it anyway.
-    from_samples(frame.width(), frame.height(), channels, out)
-        .unwrap_or_else(|| frame.into_owned())
+    from_samples(frame.width(), frame.height(), channels, out).unwrap_or_else(|| frame.into_owned())
 }
 
 #[cfg(test)]
@@ -157,7 +160,8 @@ mod tests {
 
     #[test]
     fn sixteen_bit_frames_become_eight_bit_in_the_same_layout() {
-        let img = DynamicImage::ImageRgb16(ImageBuffer::from_pixel(2, 1, Rgb([65535u16, 0, 32896])));
+        let img =
+            DynamicImage::ImageRgb16(ImageBuffer::from_pixel(2, 1, Rgb([65535u16, 0, 32896])));
         let out = eight_bit(&img);
         assert_eq!(out.color(), image::ColorType::Rgb8);
         assert_eq!(samples(&out).0, &[255, 0, 128, 255, 0, 128]);
@@ -180,6 +184,9 @@ mod tests {
         let mut lut = [0u8; 256];
         lut[10] = 42;
         let out = map_colour(&img, &lut);
-        assert_eq!(out.as_luma_alpha8().map(|b| b.get_pixel(0, 0).0), Some([42, 99]));
+        assert_eq!(
+            out.as_luma_alpha8().map(|b| b.get_pixel(0, 0).0),
+            Some([42, 99])
+        );
     }
 }

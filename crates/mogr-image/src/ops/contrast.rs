@@ -95,13 +95,18 @@ mod tests {
     #[test]
     fn alpha_is_untouched() {
         let img = DynamicImage::ImageLumaA8(GrayAlphaImage::from_pixel(2, 2, LumaA([200, 33])));
-        let out = Contrast::new(100).apply_frame(&img).unwrap().to_luma_alpha8();
+        let out = Contrast::new(100)
+            .apply_frame(&img)
+            .unwrap()
+            .to_luma_alpha8();
         assert_eq!(out.get_pixel(1, 1).0, [255, 33]);
     }
 
     #[test]
     fn out_of_range_names_the_token() {
-        let err = Contrast::new(-101).output_size(Size::new(1, 1)).unwrap_err();
+        let err = Contrast::new(-101)
+            .output_size(Size::new(1, 1))
+            .unwrap_err();
         assert!(matches!(&err, ImageError::InvalidArgument(m) if m.starts_with("contrast")));
     }
 }

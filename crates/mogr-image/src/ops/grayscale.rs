@@ -31,7 +31,11 @@ impl Grayscale {
 
 /// Rec.601 luma of one 8-bit RGB pixel.
 fn luma(rgb: &[u8]) -> u8 {
-    let sum: u32 = rgb.iter().zip(WEIGHTS).map(|(&c, w)| u32::from(c) * w).sum();
+    let sum: u32 = rgb
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(&c, w)| u32::from(c) * w)
+        .sum();
     ((sum + 32_768) >> 16) as u8
 }
 

@@ -89,7 +89,10 @@ mod tests {
             Rgb(if x < 20 { [255, 0, 0] } else { [0, 0, 255] })
         }));
         let op = IRadius::new(10);
-        assert_eq!(op.output_size(Size::new(40, 30)).unwrap(), Size::new(20, 20));
+        assert_eq!(
+            op.output_size(Size::new(40, 30)).unwrap(),
+            Size::new(20, 20)
+        );
         let out = op.apply_frame(&img).unwrap().to_rgba8();
         assert_eq!(out.dimensions(), (20, 20));
         for (x, y) in [(0, 0), (19, 0), (0, 19), (19, 19), (2, 2)] {

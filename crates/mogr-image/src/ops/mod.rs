@@ -9,6 +9,7 @@ pub mod grayscale;
 pub mod iradius;
 pub mod orient;
 pub mod rradius;
+pub mod scrop;
 pub mod sharpen;
 pub mod size_limit;
 pub mod strip;

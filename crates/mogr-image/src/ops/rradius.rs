@@ -75,7 +75,10 @@ mod tests {
     fn corners_are_cut_and_the_rest_kept() {
         let img = DynamicImage::ImageRgba8(RgbaImage::from_pixel(30, 20, Rgba([9, 99, 199, 200])));
         let op = RRadius::new(8);
-        assert_eq!(op.output_size(Size::new(30, 20)).unwrap(), Size::new(30, 20));
+        assert_eq!(
+            op.output_size(Size::new(30, 20)).unwrap(),
+            Size::new(30, 20)
+        );
         let out = op.apply_frame(&img).unwrap().to_rgba8();
         assert_eq!(out.dimensions(), (30, 20));
         for (x, y) in [(0, 0), (29, 0), (0, 19), (29, 19), (1, 1), (28, 18)] {
@@ -87,7 +90,10 @@ mod tests {
         assert_eq!(out.get_pixel(15, 0).0[3], 200);
         assert_eq!(out.get_pixel(8, 8).0[3], 200);
         // The arc is antialiased and symmetric.
-        let partial: Vec<_> = out.pixels().filter(|p| p.0[3] > 0 && p.0[3] < 200).collect();
+        let partial: Vec<_> = out
+            .pixels()
+            .filter(|p| p.0[3] > 0 && p.0[3] < 200)
+            .collect();
         assert!(!partial.is_empty() && partial.len() % 4 == 0);
     }
 

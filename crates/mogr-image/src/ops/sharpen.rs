@@ -81,7 +81,11 @@ impl Transform for Sharpen {
         } else {
             Cow::Borrowed(src)
         };
-        let colours = if has_alpha(channels) { channels - 1 } else { channels };
+        let colours = if has_alpha(channels) {
+            channels - 1
+        } else {
+            channels
+        };
         // amount = value / 100 in 8.8 fixed point.
         let gain = (self.value * 256 / 100) as i32;
         let mut out = src.to_vec();
@@ -102,9 +106,8 @@ impl Transform for Sharpen {
                     }
                 }
             });
-        from_samples(frame.width(), frame.height(), channels, out).ok_or_else(|| {
-            ImageError::InvalidArgument("sharpen: unsupported pixel layout".into())
-        })
+        from_samples(frame.width(), frame.height(), channels, out)
+            .ok_or_else(|| ImageError::InvalidArgument("sharpen: unsupported pixel layout".into()))
     }
 }
 
@@ -123,15 +126,24 @@ mod tests {
     #[test]
     fn edge_contrast_increases_with_the_strength() {
         let row = |v: u32| -> (u8, u8) {
-            let out = Sharpen::new(v).apply_frame(&soft_edge()).unwrap().to_luma8();
+            let out = Sharpen::new(v)
+                .apply_frame(&soft_edge())
+                .unwrap()
+                .to_luma8();
             (out.get_pixel(9, 2).0[0], out.get_pixel(10, 2).0[0])
         };
         let (dark70, light70) = row(70);
         assert!(dark70 < 100 && light70 > 150, "{dark70} {light70}");
         let (dark300, light300) = row(300);
-        assert!(dark300 < dark70 && light300 > light70, "{dark300} {light300}");
+        assert!(
+            dark300 < dark70 && light300 > light70,
+            "{dark300} {light300}"
+        );
         // Far from the edge nothing changes.
-        let out = Sharpen::new(300).apply_frame(&soft_edge()).unwrap().to_luma8();
+        let out = Sharpen::new(300)
+            .apply_frame(&soft_edge())
+            .unwrap()
+            .to_luma8();
         assert_eq!(out.get_pixel(0, 0).0[0], 100);
         assert_eq!(out.get_pixel(19, 3).0[0], 150);
     }

@@ -20,7 +20,7 @@ pub fn search<F>(limit_bytes: u64, q_max: u8, mut encode: F) -> Result<(Vec<u8>,
 where
     F: FnMut(u8) -> Result<Vec<u8>>,
 {
-    let fits = |bytes: &[u8]| u64::try_from(bytes.len()).map_or(false, |n| n <= limit_bytes);
+    let fits = |bytes: &[u8]| u64::try_from(bytes.len()).is_ok_and(|n| n <= limit_bytes);
     let q_max = q_max.clamp(1, 100);
     let first = encode(q_max)?;
     if fits(&first) {
@@ -111,8 +111,15 @@ mod tests {
             })
             .unwrap();
             assert!(bytes.len() as u64 <= limit, "{} > {limit}", bytes.len());
-            assert_eq!(bytes, jpeg(&img, q).unwrap(), "bytes are the encode at q={q}");
-            assert!(q < 100 && jpeg(&img, q + 1).unwrap().len() as u64 > limit, "q={q}");
+            assert_eq!(
+                bytes,
+                jpeg(&img, q).unwrap(),
+                "bytes are the encode at q={q}"
+            );
+            assert!(
+                q < 100 && jpeg(&img, q + 1).unwrap().len() as u64 > limit,
+                "q={q}"
+            );
             assert!(calls <= 8, "{calls} encodes");
         }
     }
