@@ -8,6 +8,8 @@
 //! The convolution is separable and runs in libblur's fixed-point SIMD kernels; images with
 //! alpha are blurred premultiplied so transparent pixels do not darken visible edges.
 
+use std::borrow::Cow;
+
 use image::DynamicImage;
 use libblur::{
     BlurImage, BlurImageMut, ConvolutionMode, EdgeMode, EdgeMode2D, FastBlurChannels,
@@ -98,16 +100,20 @@ pub(crate) fn gaussian(
     let kernel = half_width(radius, sigma) * 2 + 1;
     let params = GaussianBlurParams::new(kernel, f64::from(sigma));
     let row = width as usize * channels;
-    let mut data = src.to_vec();
-    if has_alpha(channels) {
-        premultiply(&mut data, channels, row);
-    }
-    let data = if channels == 2 {
-        blur_gray_alpha(&data, width, height, params, op)?
+    // Only frames with alpha need a premultiplied copy; opaque ones are read in place.
+    let input = if has_alpha(channels) {
+        let mut copy = src.to_vec();
+        premultiply(&mut copy, channels, row);
+        Cow::Owned(copy)
     } else {
-        blur_interleaved(&data, width, height, channels, params, op)?
+        Cow::Borrowed(src)
     };
-    let mut data = data;
+    let mut data = if channels == 2 {
+        blur_gray_alpha(&input, width, height, params, op)?
+    } else {
+        blur_interleaved(&input, width, height, channels, params, op)?
+    };
+    drop(input);
     if has_alpha(channels) {
         unpremultiply(&mut data, channels, row);
     }
