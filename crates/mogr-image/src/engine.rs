@@ -148,7 +148,7 @@ impl Engine {
     fn run_mogr(&self, input: &[u8], stage: &MogrStage) -> Result<Output> {
         let limits = &self.config.limits;
         // Refuse tpg before any decoding work.
-        let requested = stage.format();
+        let requested = stage.output.format;
         if requested == Some(OutputFormat::Tpg) {
             return Err(ImageError::UnsupportedFormat(TPG_UNSUPPORTED.to_string()));
         }
@@ -156,11 +156,16 @@ impl Engine {
         for op in &stage.ops {
             match op {
                 Op::AutoOrient => ops::orient::auto_orient(&mut img),
-                Op::Strip => ops::strip::strip(&mut img),
                 Op::Cgif(n) => ops::cgif::apply(&mut img, *n),
-                // Output settings, applied at encode time whatever their position.
-                Op::Format(_) | Op::Interlace(_) | Op::Quality(_) => {}
+                other => {
+                    return Err(ImageError::InvalidArgument(format!(
+                        "unsupported operation {other}"
+                    )))
+                }
             }
+        }
+        if stage.output.strip {
+            ops::strip::strip(&mut img);
         }
         let format = requested.unwrap_or_else(|| default_output(img.source.format));
         if !is_animated_format(format) {
@@ -169,9 +174,9 @@ impl Engine {
         check_output_size(&img, format, limits)?;
         let settings = EncodeSettings {
             format,
-            quality: quality::resolve(stage.quality(), &img.source, format),
-            progressive: stage.interlace(),
-            strip: stage.strip(),
+            quality: quality::resolve(stage.output.quality, &img.source, format),
+            progressive: stage.output.interlace,
+            strip: stage.output.strip,
             cgif: stage.cgif(),
         };
         let bytes = encode::encode(&img, &settings, &self.config)?;

@@ -24,6 +24,15 @@ pub enum RuleError {
     /// An operation that needs an argument came last.
     #[error("operation `{0}` needs an argument")]
     MissingArgument(String),
+    /// A modifier (`gravity`, `dx`, `dy`, `pad`, `color`) with no operation to qualify where it
+    /// stands.
+    #[error("modifier `{modifier}` qualifies nothing here: it must {placement}")]
+    OrphanModifier {
+        /// The modifier name.
+        modifier: String,
+        /// Where it would have been accepted.
+        placement: &'static str,
+    },
     /// An argument out of range or of the wrong form.
     #[error("invalid argument `{arg}` for `{op}`")]
     InvalidArgument {

@@ -1,4 +1,4 @@
-//! Recognising which query-string key carries the processing rule (spec §1.2, step 3).
+//! Recognising which query-string key carries the processing rule (`imageMogr2`, `imageView2`, ...).
 
 /// Prefixes that mark a decoded query key as a CI processing rule.
 const PROCESSING_PREFIXES: &[&str] = &[
@@ -15,7 +15,7 @@ const PROCESSING_PREFIXES: &[&str] = &[
 /// True when a percent-decoded query key is a processing rule rather than an ordinary parameter.
 ///
 /// `watermark` and `style` need their `/` so that unrelated keys sharing the prefix are not taken
-/// for rules; the others are matched as bare prefixes, as the spec prescribes.
+/// for rules; the others are matched as bare prefixes, as CI does.
 pub fn is_processing_key(decoded_query_key: &str) -> bool {
     PROCESSING_PREFIXES
         .iter()

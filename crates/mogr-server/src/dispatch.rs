@@ -21,6 +21,7 @@ use crate::processing;
 use crate::request_id::new_request_id;
 use crate::respond::{self, ResponseContext};
 use crate::state::AppState;
+use crate::unread_body;
 
 /// axum fallback handler: COS routing depends on Host and query, not on path patterns.
 pub async fn handle(State(state): State<AppState>, req: Request<Body>) -> Response {
@@ -33,10 +34,15 @@ pub async fn handle(State(state): State<AppState>, req: Request<Body>) -> Respon
         cors: parts.headers.contains_key(ORIGIN),
     };
     let method = parts.method.clone();
-    let res = match route(&state, parts, host, body, &mut rctx).await {
+    let mut body = Some(body);
+    let res = match route(&state, parts, host, &mut body, &mut rctx).await {
         Ok(res) => respond::finish(res, &rctx),
         Err(err) => respond::error(err, &rctx),
     };
+    // Refused before a handler took the body: answer now, read the rest in the background.
+    if let Some(unread) = body {
+        unread_body::discard_in_background(unread);
+    }
     tracing::debug!(
         %method,
         resource = %rctx.resource,
@@ -62,7 +68,7 @@ async fn route(
     state: &AppState,
     parts: Parts,
     host: String,
-    body: Body,
+    body: &mut Option<Body>,
     rctx: &mut ResponseContext,
 ) -> ApiResult<Response> {
     let decoded_path = decode_path(parts.uri.path())
@@ -97,6 +103,7 @@ async fn route(
         key: target.key,
         principal,
     };
+    let body = body.take().unwrap_or_else(Body::empty);
     run(state, &ctx, operation, body).await
 }
 

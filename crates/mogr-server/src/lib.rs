@@ -20,6 +20,7 @@ pub mod request_id;
 pub mod respond;
 pub mod server;
 pub mod state;
+pub mod unread_body;
 
 pub use config::{ServerConfig, DEFAULT_MAX_OBJECT_SIZE};
 pub use server::{router, serve, serve_state, serve_with_shutdown, spawn};

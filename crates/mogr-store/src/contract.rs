@@ -10,8 +10,9 @@ use futures::StreamExt;
 use md5::{Digest, Md5};
 
 use crate::types::{
-    Acl, ByteRange, ByteStream, CompletedPart, GetObject, ListPage, ListQuery, ListUploadsPage,
-    ListUploadsQuery, ObjectAttrs, ObjectMeta, PutItem, PutOptions, MAX_KEY_LEN, MIN_PART_SIZE,
+    Acl, ByteRange, ByteStream, CompletedPart, CompletedUpload, GetObject, ListPage, ListQuery,
+    ListUploadsPage, ListUploadsQuery, ObjectAttrs, ObjectMeta, PutItem, PutOptions, MAX_KEY_LEN,
+    MIN_PART_SIZE,
 };
 use crate::{Store, StoreError};
 
@@ -39,6 +40,9 @@ pub async fn run_all(store: &dyn Store) {
     atomic_batch_is_all_or_nothing(store).await;
     multipart_complete(store).await;
     multipart_errors_and_abort(store).await;
+    multipart_with_outputs_commits_together(store).await;
+    multipart_with_failing_output_commits_nothing(store).await;
+    multipart_outputs_may_replace_the_original(store).await;
     listing_multipart_uploads(store).await;
     concurrent_writers_never_mix(store).await;
     bucket_lifecycle(store).await;
@@ -489,8 +493,8 @@ pub async fn missing_bucket_and_key(store: &dyn Store) {
     assert!(matches!(err, Err(StoreError::NoSuchBucket)), "{err:?}");
 }
 
-/// Keys that could escape the data root, or are malformed or too long, are refused by every
-/// operation and never stored.
+/// Keys that could escape the data root, or are malformed (control characters, which no
+/// XML listing could carry), or too long, are refused by every operation and never stored.
 pub async fn invalid_keys_are_rejected(store: &dyn Store) {
     let bucket = fresh_bucket(store, "badkeys").await;
     let bad = [
@@ -504,6 +508,11 @@ pub async fn invalid_keys_are_rejected(store: &dyn Store) {
         "/abs",
         "//abs",
         "a\0b",
+        "a\u{1}b",
+        "line\nbreak",
+        "cr\r",
+        "\ttab",
+        "del\u{7f}",
         "a\\..\\b",
         "../../../../../../etc/passwd",
     ];
@@ -589,8 +598,8 @@ pub async fn unusual_valid_keys_round_trip(store: &dyn Store) {
 pub async fn listing_orders_keys_by_bytes(store: &dyn Store) {
     let bucket = fresh_bucket(store, "order").await;
     let mixed = [
-        "a", "a/b", "a0", "A", "~", "\u{7f}", "\u{80}", "é", "ÿ", "Ā", "中", "a b", "a!", "Z",
-        "a-", "a/", "\u{ff61}", "😀", "0", "-",
+        "a", "a/b", "a0", "A", "~", "\u{80}", "é", "ÿ", "Ā", "中", "a b", "a!", "Z", "a-", "a/",
+        "\u{ff61}", "😀", "0", "-",
     ];
     let items = mixed
         .iter()
@@ -607,7 +616,7 @@ pub async fn listing_orders_keys_by_bytes(store: &dyn Store) {
     // Spot-check the byte order itself: U+FF61 (EF BD A1) sorts before U+1F600 (F0 9F 98 80),
     // the reverse of UTF-16 order.
     let pos = |k: &str| want.iter().position(|w| *w == k).unwrap();
-    assert!(pos("\u{ff61}") < pos("😀") && pos("\u{7f}") < pos("\u{80}") && pos("Z") < pos("a"));
+    assert!(pos("\u{ff61}") < pos("😀") && pos("~") < pos("\u{80}") && pos("Z") < pos("a"));
     let page = list(store, &bucket, query("", "", "", 1000)).await;
     assert_eq!(keys(&page), want);
     assert!(!page.is_truncated);
@@ -1146,6 +1155,255 @@ pub async fn multipart_errors_and_abort(store: &dyn Store) {
     // The other upload of the same key is untouched.
     assert!(store.list_parts(&bucket, key, &other).await.is_ok());
     store.abort_multipart(&bucket, key, &other).await.unwrap();
+}
+
+/// An upload of `key` with two uploaded parts (the first of the minimum size), the
+/// completion list naming them, and the assembled body.
+async fn two_part_upload(
+    store: &dyn Store,
+    bucket: &str,
+    key: &str,
+    seed: u8,
+) -> (String, Vec<CompletedPart>, Vec<u8>) {
+    let opts = PutOptions {
+        attrs: rich_attrs(),
+        content_md5: None,
+    };
+    let id = store.create_multipart(bucket, key, opts).await.unwrap();
+    let parts = [
+        pattern(MIN_PART_SIZE as usize, seed),
+        pattern(777, seed ^ 0x55),
+    ];
+    let mut completed = Vec::new();
+    for (i, data) in parts.iter().enumerate() {
+        let number = i as u32 + 1;
+        let info = store
+            .upload_part(bucket, key, &id, number, body(data), None)
+            .await
+            .unwrap();
+        completed.push(CompletedPart {
+            part_number: number,
+            etag: format!("\"{}\"", info.etag),
+        });
+    }
+    (id, completed, parts.concat())
+}
+
+/// The multipart ETag of `parts`.
+fn multipart_etag(parts: &[&[u8]]) -> String {
+    let mut md5s = Md5::new();
+    for data in parts {
+        md5s.update(Md5::digest(data));
+    }
+    format!("{}-{}", hex::encode(md5s.finalize()), parts.len())
+}
+
+fn output(bucket: &str, key: &str, data: &'static [u8]) -> PutItem {
+    PutItem {
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        body: Bytes::from_static(data),
+        opts: PutOptions {
+            attrs: ObjectAttrs {
+                content_type: Some("image/png".into()),
+                ..ObjectAttrs::default()
+            },
+            content_md5: None,
+        },
+    }
+}
+
+/// Complete Multipart with outputs (Pic-Operations on Complete): the assembled original and
+/// every output, in this and another bucket, are stored together and the upload is gone;
+/// a retried completion is `NoSuchUpload` and leaves a newer write of the key alone.
+pub async fn multipart_with_outputs_commits_together(store: &dyn Store) {
+    let bucket = fresh_bucket(store, "mpout").await;
+    let other = fresh_bucket(store, "mpout-b").await;
+    let key = "in/photo.jpg";
+    let (id, completed, whole) = two_part_upload(store, &bucket, key, 31).await;
+    let (first, last) = whole.split_at(MIN_PART_SIZE as usize);
+    let outputs = vec![
+        output(&bucket, "out/small.png", b"small png"),
+        output(&other, "copy.png", b"copy png"),
+    ];
+    let done = store
+        .complete_multipart_with(&bucket, key, &id, &completed, true, outputs)
+        .await
+        .unwrap();
+    let etag = multipart_etag(&[first, last]);
+    assert_eq!(done.original.key, key);
+    assert_eq!(done.original.etag, etag);
+    assert_eq!(done.original.size, whole.len() as u64);
+    assert_eq!(done.original.crc64, crc64(&whole));
+    assert_eq!(done.original.attrs, rich_attrs());
+    let extra: Vec<(&str, String, u64)> = done
+        .extra
+        .iter()
+        .map(|m| (m.key.as_str(), m.etag.clone(), m.size))
+        .collect();
+    assert_eq!(
+        extra,
+        [
+            ("out/small.png", md5_hex(b"small png"), 9),
+            ("copy.png", md5_hex(b"copy png"), 8)
+        ]
+    );
+    let (meta, bytes) = get(store, &bucket, key).await;
+    same_object(&meta, &done.original);
+    assert!(bytes == whole, "completed object differs from the parts");
+    let (meta, bytes) = get(store, &bucket, "out/small.png").await;
+    assert_eq!(bytes, b"small png");
+    assert_eq!(meta.attrs.content_type.as_deref(), Some("image/png"));
+    assert_eq!(get(store, &other, "copy.png").await.1, b"copy png");
+    let page = list(store, &bucket, query("", "", "", 100)).await;
+    assert_eq!(keys(&page), [key, "out/small.png"]);
+    assert_eq!(page.objects.first().map(|o| o.etag.clone()), Some(etag));
+    let uploads = list_uploads(store, &bucket, uploads_query("", "", "", "", 100)).await;
+    assert!(uploads.uploads.is_empty(), "{uploads:?}");
+
+    // A retry (a client that never saw the answer) cannot commit again, not even after a
+    // newer write of the key.
+    put(store, &bucket, key, b"newer").await;
+    let retry = store
+        .complete_multipart_with(
+            &bucket,
+            key,
+            &id,
+            &completed,
+            true,
+            vec![output(&bucket, "out/small.png", b"again")],
+        )
+        .await;
+    assert!(matches!(retry, Err(StoreError::NoSuchUpload)), "{retry:?}");
+    let retry = store
+        .complete_multipart(&bucket, key, &id, &completed)
+        .await;
+    assert!(matches!(retry, Err(StoreError::NoSuchUpload)), "{retry:?}");
+    assert_eq!(get(store, &bucket, key).await.1, b"newer");
+    assert_eq!(get(store, &bucket, "out/small.png").await.1, b"small png");
+}
+
+/// Complete Multipart with outputs where one output cannot be stored (a bad key, a missing
+/// bucket, a bad digest): nothing is stored, the upload stays with its parts, and the
+/// client's retry with good outputs succeeds.
+pub async fn multipart_with_failing_output_commits_nothing(store: &dyn Store) {
+    let bucket = fresh_bucket(store, "mpfail").await;
+    let key = "photo.jpg";
+    let (id, completed, whole) = two_part_upload(store, &bucket, key, 41).await;
+    let mut bad_key = output(&bucket, "fine.png", b"k");
+    bad_key.key = "../escape".into();
+    let mut bad_digest = output(&bucket, "digest.png", b"d");
+    bad_digest.opts.content_md5 = Some([0; 16]);
+    let failing = [
+        (bad_key, "bad key"),
+        (
+            output("ct-absent-00000000-1250000000", "k.png", b"k"),
+            "missing bucket",
+        ),
+        (bad_digest, "bad digest"),
+    ];
+    for (bad, why) in failing {
+        for keep_original in [true, false] {
+            let outputs = vec![output(&bucket, "good.png", b"good"), bad.clone()];
+            let err = store
+                .complete_multipart_with(&bucket, key, &id, &completed, keep_original, outputs)
+                .await;
+            assert!(err.is_err(), "{why}: completed anyway");
+            assert!(
+                matches!(
+                    store.head_object(&bucket, key).await,
+                    Err(StoreError::NoSuchKey)
+                ),
+                "{why}: the original was stored"
+            );
+            let page = list(store, &bucket, query("", "", "", 100)).await;
+            assert!(keys(&page).is_empty(), "{why}: stored {:?}", keys(&page));
+            let parts = store.list_parts(&bucket, key, &id).await;
+            assert_eq!(
+                parts.map(|u| u.parts.len()).ok(),
+                Some(2),
+                "{why}: the upload must stay for a retry"
+            );
+        }
+    }
+    let done = store
+        .complete_multipart_with(
+            &bucket,
+            key,
+            &id,
+            &completed,
+            true,
+            vec![output(&bucket, "good.png", b"good")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.extra.len(), 1);
+    assert!(get(store, &bucket, key).await.1 == whole);
+    assert_eq!(get(store, &bucket, "good.png").await.1, b"good");
+}
+
+/// An output written over the upload's own key replaces the original in the same commit
+/// (`keep_original` false: the original is not stored at all); the answer still describes
+/// the assembled upload, and the upload is retired either way.
+pub async fn multipart_outputs_may_replace_the_original(store: &dyn Store) {
+    let bucket = fresh_bucket(store, "mpover").await;
+    let key = "photo.jpg";
+    let (id, completed, whole) = two_part_upload(store, &bucket, key, 51).await;
+    let (first, last) = whole.split_at(MIN_PART_SIZE as usize);
+    let done: CompletedUpload = store
+        .complete_multipart_with(
+            &bucket,
+            key,
+            &id,
+            &completed,
+            false,
+            vec![output(&bucket, key, b"processed")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.original.etag, multipart_etag(&[first, last]));
+    assert_eq!(done.original.size, whole.len() as u64);
+    assert_eq!(done.original.crc64, crc64(&whole));
+    let (meta, bytes) = get(store, &bucket, key).await;
+    assert_eq!(bytes, b"processed");
+    same_object(&meta, &done.extra[0]);
+    assert!(matches!(
+        store.list_parts(&bucket, key, &id).await,
+        Err(StoreError::NoSuchUpload)
+    ));
+
+    // Kept and replaced in one commit: the later record wins.
+    let (id, completed, _) = two_part_upload(store, &bucket, "both.jpg", 52).await;
+    store
+        .complete_multipart_with(
+            &bucket,
+            "both.jpg",
+            &id,
+            &completed,
+            true,
+            vec![output(&bucket, "both.jpg", b"output wins")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(get(store, &bucket, "both.jpg").await.1, b"output wins");
+
+    // Not kept and nothing written in its place: only the upload goes.
+    let (id, completed, _) = two_part_upload(store, &bucket, "dropped.jpg", 53).await;
+    let done = store
+        .complete_multipart_with(&bucket, "dropped.jpg", &id, &completed, false, Vec::new())
+        .await
+        .unwrap();
+    assert!(done.extra.is_empty());
+    assert!(matches!(
+        store.head_object(&bucket, "dropped.jpg").await,
+        Err(StoreError::NoSuchKey)
+    ));
+    assert!(matches!(
+        store.list_parts(&bucket, "dropped.jpg", &id).await,
+        Err(StoreError::NoSuchUpload)
+    ));
+    let page = list(store, &bucket, query("", "", "", 100)).await;
+    assert_eq!(keys(&page), ["both.jpg", key]);
 }
 
 fn uploads_query(

@@ -97,13 +97,35 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<ByteStream>;
     /// Assemble the listed parts into the object (ETag `md5-of-md5s-N`) and drop the upload.
     /// Every part but the last must hold at least [`MIN_PART_SIZE`] bytes (`EntityTooSmall`).
+    /// The same commit as [`Store::complete_multipart_with`] with nothing extra.
     async fn complete_multipart(
         &self,
         bucket: &str,
         key: &str,
         upload_id: &str,
         parts: &[CompletedPart],
-    ) -> Result<ObjectMeta>;
+    ) -> Result<ObjectMeta> {
+        let done = self
+            .complete_multipart_with(bucket, key, upload_id, parts, true, Vec::new())
+            .await?;
+        Ok(done.original)
+    }
+    /// Complete an upload together with `extra` in-memory objects (Pic-Operations outputs),
+    /// all-or-nothing: the assembled object (stored under `key` only when `keep_original`;
+    /// pass `false` when an extra item replaces it), every extra item and the upload's
+    /// retirement are one commit. On any error nothing is stored and the upload remains, so
+    /// the client can retry; once it succeeded the upload is gone, so a retry is
+    /// `NoSuchUpload` and can never write the parts over a newer object. Part rules as in
+    /// [`Store::complete_multipart`]; an extra item written to `key` replaces the original.
+    async fn complete_multipart_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+        keep_original: bool,
+        extra: Vec<PutItem>,
+    ) -> Result<CompletedUpload>;
     /// Drop an upload and its parts.
     async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()>;
     /// One page of the bucket's unfinished uploads, by key and then by initiation.

@@ -271,18 +271,38 @@ pub struct CompletedPart {
     pub etag: String,
 }
 
-/// Refuse keys that are empty, too long, contain NUL, or could escape the data root.
+/// What a Complete Multipart Upload committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedUpload {
+    /// The assembled upload: ETag `<md5-of-md5s>-N`, size and CRC-64 of the whole body, the
+    /// upload's attributes. Stored under the upload's key unless the caller chose not to keep
+    /// it (an extra object replaces it); then it describes what was assembled.
+    pub original: ObjectMeta,
+    /// The extra objects as stored, in the order given.
+    pub extra: Vec<ObjectMeta>,
+}
+
+/// Refuse keys that are empty, too long, contain control characters, or could escape the
+/// data root.
 pub fn validate_key(key: &str) -> Result<(), StoreError> {
     if key.len() > MAX_KEY_LEN {
         return Err(StoreError::KeyTooLong(key.len()));
     }
-    if key.is_empty() || key.contains('\0') || key.starts_with('/') || key.contains('\\') {
+    // C0 controls and DEL: XML 1.0 cannot carry most of them at all, not even as character
+    // references, and parsers rewrite the others (CR becomes LF), so a plain listing naming
+    // such a key would not parse, or would hand back another key. NUL would also cut paths.
+    if key.is_empty() || key.bytes().any(is_control) || key.starts_with('/') || key.contains('\\') {
         return Err(StoreError::InvalidKey(key.to_string()));
     }
     if key.split('/').any(|seg| seg == ".." || seg == ".") {
         return Err(StoreError::InvalidKey(key.to_string()));
     }
     Ok(())
+}
+
+/// U+0000..=U+001F and U+007F (a UTF-8 byte below 0x80 is always the whole character).
+fn is_control(b: u8) -> bool {
+    b < 0x20 || b == 0x7f
 }
 
 /// Valid bucket names: `<name>-<appid>`, lower-case letters, digits and `-` (COS's own check).

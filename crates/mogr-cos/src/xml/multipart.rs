@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::from_body;
 use super::writer::XmlWriter;
+use crate::encode::url_encode_path_if;
 use crate::error::{CosError, ErrorCode};
 use crate::time_fmt::iso8601;
 
@@ -132,6 +133,8 @@ pub struct ListPartsResult {
     pub is_truncated: bool,
     /// Owner and initiator ID.
     pub owner_id: String,
+    /// `encoding-type=url` was requested: the key is sent encoded, keeping `/`.
+    pub encoding_url: bool,
 }
 
 impl ListPartsResult {
@@ -140,7 +143,10 @@ impl ListPartsResult {
         let mut w = XmlWriter::new();
         w.open("ListPartsResult");
         w.text("Bucket", &self.bucket);
-        w.text("Key", &self.key);
+        if self.encoding_url {
+            w.text("EncodingType", "url");
+        }
+        w.text("Key", &url_encode_path_if(self.encoding_url, &self.key));
         w.text("UploadId", &self.upload_id);
         w.owner("Initiator", &self.owner_id);
         w.owner("Owner", &self.owner_id);
@@ -299,6 +305,7 @@ mod tests {
             next_part_number_marker: 2,
             is_truncated: true,
             owner_id: "1250000000".into(),
+            encoding_url: false,
         };
         let p: Parts = quick_xml::de::from_str(&r.to_xml()).unwrap();
         assert_eq!(
@@ -315,5 +322,24 @@ mod tests {
         assert_eq!(p.part[0].size, 5_242_880);
         assert_eq!(p.part[1].e_tag, "\"bbb\"");
         assert_eq!(p.part[1].last_modified, "2020-12-10T03:37:30.000Z");
+    }
+
+    #[test]
+    fn list_parts_encodes_the_key_when_asked() {
+        let r = ListPartsResult {
+            bucket: "b-1".into(),
+            key: "dir/a b&c.bin".into(),
+            upload_id: "u1".into(),
+            parts: Vec::new(),
+            max_parts: 1000,
+            part_number_marker: 0,
+            next_part_number_marker: 0,
+            is_truncated: false,
+            owner_id: "1250000000".into(),
+            encoding_url: true,
+        };
+        let xml = r.to_xml();
+        assert!(xml.contains("<EncodingType>url</EncodingType>"), "{xml}");
+        assert!(xml.contains("<Key>dir/a%20b%26c.bin</Key>"), "{xml}");
     }
 }

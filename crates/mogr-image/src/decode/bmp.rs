@@ -1,4 +1,5 @@
-//! BMP: header facts parsed here, pixels through `image`'s BMP decoder.
+//! BMP: the canvas size from `image`'s BMP decoder (the one that decodes the pixels), other
+//! header facts parsed here.
 
 use std::io::Cursor;
 
@@ -31,6 +32,17 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<Header> {
             _ => return Err(corrupt(FORMAT, "truncated info header")),
         }
     };
+    // The decoder's own header parse must agree with the fields above. When it refuses the
+    // headers nothing will be decoded, and the size read here is only reported.
+    if let Ok(dec) = BmpDecoder::new(Cursor::new(bytes)) {
+        let (dec_w, dec_h) = dec.dimensions();
+        if (dec_w, dec_h) != (width, height) {
+            return Err(corrupt(
+                FORMAT,
+                format!("the decoder reads {dec_w}x{dec_h}, the header says {width}x{height}"),
+            ));
+        }
+    }
     let mut h = Header::new(FORMAT, width, height);
     h.palette = bits <= 8;
     h.lossless = true;
@@ -50,9 +62,14 @@ fn ppm_to_dpi(ppm: u32) -> u32 {
     (f64::from(ppm) * 0.0254).round() as u32
 }
 
-/// Decode pixels through `image`.
+/// Decode pixels through `image`, refusing a canvas over the limits before it allocates.
 pub(super) fn decode(bytes: &[u8], header: &mut Header, limits: &Limits) -> Result<Vec<Frame>> {
     let mut dec = BmpDecoder::new(Cursor::new(bytes)).map_err(|e| from_image_error(FORMAT, e))?;
+    let (w, h) = dec.dimensions();
+    limits.check_canvas(w, h)?;
+    if (w, h) != (header.width, header.height) {
+        return Err(corrupt(FORMAT, "the canvas changed between reads"));
+    }
     dec.set_limits(image_limits(header, limits))
         .map_err(|e| from_image_error(FORMAT, e))?;
     let image = DynamicImage::from_decoder(dec).map_err(|e| from_image_error(FORMAT, e))?;

@@ -1,5 +1,9 @@
-//! GIF: a block walk for frame count, transparency and loop count (LZW data skipped, never
-//! decoded); the `gif` crate for frames, composited here the way browsers show them.
+//! GIF: the `gif` crate's logical screen for the canvas size; a block walk for frame count,
+//! transparency and loop count (LZW data skipped, never decoded); the `gif` crate for frames,
+//! composited here the way browsers show them.
+//!
+//! Every frame's own size is checked, as the decoder reads it, before its pixels are decoded:
+//! a frame may be far larger than the screen it is drawn on.
 
 use std::num::NonZeroU64;
 
@@ -23,11 +27,11 @@ struct Walk {
     xmp: Option<Vec<u8>>,
 }
 
-/// Header facts from the logical screen descriptor and a walk over all blocks.
+/// Header facts from the decoder's logical screen and a walk over all blocks.
 pub(super) fn read_header(bytes: &[u8]) -> Result<Header> {
-    let (Some(width), Some(height), Some(&packed)) =
-        (le16(bytes, 6), le16(bytes, 8), bytes.get(10))
-    else {
+    let screen = open(bytes, MemoryLimit::Unlimited)?;
+    let (width, height) = (screen.width(), screen.height());
+    let Some(&packed) = bytes.get(10) else {
         return Err(corrupt(FORMAT, "truncated logical screen descriptor"));
     };
     let mut pos = 13;
@@ -156,46 +160,57 @@ fn read_application(bytes: &[u8], start: usize, w: &mut Walk) {
     }
 }
 
-/// Decode and composite all frames onto a transparent canvas.
-pub(super) fn decode(bytes: &[u8], header: &mut Header, limits: &Limits) -> Result<Vec<Frame>> {
-    let (cw, ch) = (header.width, header.height);
+/// The `gif` crate's decoder, past the logical screen and global palette (no frame read yet).
+fn open(bytes: &[u8], memory: MemoryLimit) -> Result<gif::Decoder<&[u8]>> {
     let mut opts = DecodeOptions::new();
     opts.set_color_output(ColorOutput::RGBA);
+    opts.set_memory_limit(memory);
+    opts.read_info(bytes).map_err(|e| corrupt(FORMAT, e))
+}
+
+/// Decode and composite all frames onto a transparent canvas.
+pub(super) fn decode(bytes: &[u8], header: &mut Header, limits: &Limits) -> Result<Vec<Frame>> {
     // A frame may not be larger than the canvas by much; this also stops a tiny canvas that
     // declares a 65535x65535 frame.
+    let (cw, ch) = (header.width, header.height);
     let budget = (u64::from(cw) * u64::from(ch) * 4).max(1 << 20);
-    if let Some(b) = NonZeroU64::new(budget) {
-        opts.set_memory_limit(MemoryLimit::Bytes(b));
+    let memory = NonZeroU64::new(budget).map_or(MemoryLimit::Unlimited, MemoryLimit::Bytes);
+    let mut dec = open(bytes, memory)?;
+    if (u32::from(dec.width()), u32::from(dec.height())) != (cw, ch) {
+        return Err(corrupt(FORMAT, "the logical screen changed between reads"));
     }
-    let mut dec = opts.read_info(bytes).map_err(|e| corrupt(FORMAT, e))?;
     let mut canvas = RgbaImage::new(cw, ch);
     let mut frames = Vec::new();
     loop {
-        let frame = match dec.read_next_frame() {
-            Ok(Some(f)) => f,
+        let info = match dec.next_frame_info() {
+            Ok(Some(f)) => FrameInfo::of(f),
             Ok(None) => break,
             // Like browsers, keep the frames decoded before a damaged one.
             Err(_) if !frames.is_empty() => break,
-            Err(gif::DecodingError::MemoryLimit) => {
-                return Err(ImageError::ResolutionExceed(
-                    "a GIF frame is far larger than its canvas".into(),
-                ))
-            }
             Err(e) => return Err(corrupt(FORMAT, e)),
         };
-        if frames.len() as u32 >= limits.max_frames {
+        // Checked before the frame's pixels and the next canvas copy are allocated.
+        limits.check_frames(cw, ch, frames.len() as u32 + 1)?;
+        let size = dec.buffer_size();
+        if size as u64 > budget {
             return Err(ImageError::ResolutionExceed(format!(
-                "more than {} frames",
-                limits.max_frames
+                "a {}x{} GIF frame is far larger than its {cw}x{ch} canvas",
+                info.width, info.height
             )));
         }
-        let saved = (frame.dispose == DisposalMethod::Previous).then(|| canvas.clone());
-        let rect = draw(&mut canvas, frame);
+        let mut buf = vec![0u8; size];
+        match dec.read_into_buffer(&mut buf) {
+            Ok(()) => {}
+            Err(_) if !frames.is_empty() => break,
+            Err(e) => return Err(corrupt(FORMAT, e)),
+        }
+        let saved = (info.dispose == DisposalMethod::Previous).then(|| canvas.clone());
+        let rect = draw(&mut canvas, &info, &buf);
         frames.push(Frame {
             image: DynamicImage::ImageRgba8(canvas.clone()),
-            delay_ms: u32::from(frame.delay) * 10,
+            delay_ms: u32::from(info.delay) * 10,
         });
-        match frame.dispose {
+        match info.dispose {
             DisposalMethod::Background => clear(&mut canvas, rect),
             DisposalMethod::Previous => {
                 if let Some(saved) = saved {
@@ -208,17 +223,40 @@ pub(super) fn decode(bytes: &[u8], header: &mut Header, limits: &Limits) -> Resu
     Ok(frames)
 }
 
+/// Where a frame goes and how it behaves, copied out of the decoder before its pixels are read.
+struct FrameInfo {
+    left: u16,
+    top: u16,
+    width: u16,
+    height: u16,
+    delay: u16,
+    dispose: DisposalMethod,
+}
+
+impl FrameInfo {
+    fn of(f: &gif::Frame<'_>) -> FrameInfo {
+        FrameInfo {
+            left: f.left,
+            top: f.top,
+            width: f.width,
+            height: f.height,
+            delay: f.delay,
+            dispose: f.dispose,
+        }
+    }
+}
+
 /// The part of the canvas a frame covers: (x, y, width, height), clipped.
 type Rect = (u32, u32, u32, u32);
 
-/// Draw a frame's opaque pixels onto the canvas; transparent ones let the canvas show.
-fn draw(canvas: &mut RgbaImage, frame: &gif::Frame<'_>) -> Rect {
+/// Draw a frame's opaque RGBA pixels `buf` onto the canvas (clipped to it); transparent ones
+/// let the canvas show.
+fn draw(canvas: &mut RgbaImage, frame: &FrameInfo, buf: &[u8]) -> Rect {
     let (cw, ch) = canvas.dimensions();
     let (left, top) = (u32::from(frame.left), u32::from(frame.top));
     let (fw, fh) = (u32::from(frame.width), u32::from(frame.height));
     let x_end = left.saturating_add(fw).min(cw);
     let y_end = top.saturating_add(fh).min(ch);
-    let buf = &frame.buffer;
     for y in top..y_end {
         for x in left..x_end {
             let i = ((y - top) as usize * fw as usize + (x - left) as usize) * 4;

@@ -2,14 +2,19 @@
 //!
 //! libheif 1.15 cannot decode image sequences (`avis`/`msf1` tracks): such files decode as their
 //! primary still image, one frame.
+//!
+//! The primary image's size (its `ispe`) is not all libheif allocates for: every size the file
+//! declares is checked first (see `heif_items`), and the decoded planes are checked against the
+//! reported size before they are copied.
 
 use std::sync::OnceLock;
 
 use image::{DynamicImage, RgbImage, RgbaImage};
 use libheif_rs::{ColorSpace, HeifContext, ImageHandle, ItemId, LibHeif, RgbChroma};
 
-use super::{corrupt, still, Header};
+use super::{corrupt, heif_items, still, Header};
 use crate::error::Result;
+use crate::limits::Limits;
 use crate::model::{Frame, ImageFormat};
 use crate::ops::orient::set_exif_orientation;
 
@@ -82,9 +87,11 @@ fn exif_payload(block: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Decode the primary image to 8-bit interleaved RGB or RGBA.
-pub(super) fn decode(bytes: &[u8], header: &mut Header) -> Result<Vec<Frame>> {
+pub(super) fn decode(bytes: &[u8], header: &mut Header, limits: &Limits) -> Result<Vec<Frame>> {
     let format = header.format;
+    heif_items::check(bytes, limits)?;
     let (_ctx, handle) = open(bytes, format)?;
+    limits.check_canvas(handle.width(), handle.height())?;
     let alpha = handle.has_alpha_channel();
     let chroma = if alpha {
         RgbChroma::Rgba
@@ -100,6 +107,18 @@ pub(super) fn decode(bytes: &[u8], header: &mut Header) -> Result<Vec<Frame>> {
         .ok_or_else(|| corrupt(format, "no interleaved plane"))?;
     let channels = if alpha { 4 } else { 3 };
     let (w, h) = (plane.width, plane.height);
+    // What the coded image really holds, which the container's sizes need not match; checked
+    // before the copy below allocates.
+    limits.check_canvas(w, h)?;
+    if w > header.width || h > header.height {
+        return Err(corrupt(
+            format,
+            format!(
+                "decoded {w}x{h}, larger than the declared {}x{}",
+                header.width, header.height
+            ),
+        ));
+    }
     let row = w as usize * channels;
     let mut data = Vec::with_capacity(row * h as usize);
     for y in 0..h as usize {

@@ -1,5 +1,11 @@
-//! JPEG: a marker walk for header facts, metadata and quality; zune-jpeg for pixels; CMYK and
-//! YCCK converted to sRGB (through the embedded ICC profile when there is one).
+//! JPEG: a marker walk for metadata and quality; zune-jpeg for pixels, with libjpeg (through
+//! mozjpeg) for files zune-jpeg refuses; CMYK and YCCK converted to sRGB (through the embedded
+//! ICC profile when there is one).
+//!
+//! The frame size comes from the decoder that will decode the file, never from the marker walk
+//! alone: the two parsers can disagree about which bytes are a segment (a restart marker given
+//! a length, say), and a file that shows the walk a small frame while the decoder reads a huge
+//! one would get past the limits. Such a file is refused as corrupt.
 
 use image::{DynamicImage, GrayImage, RgbImage};
 use zune_jpeg::zune_core::bytestream::ZCursor;
@@ -8,6 +14,7 @@ use zune_jpeg::zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
 
 use super::bytes::be16;
+use super::libjpeg::{self, Pixels};
 use super::{corrupt, still, Header};
 use crate::error::Result;
 use crate::limits::Limits;
@@ -67,7 +74,21 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<Header> {
     let sof = m
         .sof
         .ok_or_else(|| corrupt(FORMAT, "no frame header before the image data"))?;
-    let mut h = Header::new(FORMAT, u32::from(sof.width), u32::from(sof.height));
+    let walked = (u32::from(sof.width), u32::from(sof.height));
+    // When no decoder reads the headers nothing will be decoded, and the walk's size is only
+    // reported.
+    let (width, height) = decoder_dimensions(bytes).unwrap_or(walked);
+    if (width, height) != walked {
+        return Err(corrupt(
+            FORMAT,
+            format!(
+                "ambiguous frame header: the decoder reads {width}x{height}, the segments \
+                 before it show {}x{}",
+                sof.width, sof.height
+            ),
+        ));
+    }
+    let mut h = Header::new(FORMAT, width, height);
     h.bit_depth = sof.precision;
     h.quality = estimate_quality(&m.tables);
     h.dpi = m.density.and_then(|(unit, x, y)| match unit {
@@ -267,13 +288,75 @@ fn scaled_table(standard: &[u16; 64], q: u8) -> [u16; 64] {
     standard.map(|s| ((u32::from(s) * scale + 50) / 100).clamp(1, 255) as u16)
 }
 
-/// Decode pixels: gray stays gray, YCbCr/RGB become RGB, CMYK/YCCK become sRGB.
-pub(super) fn decode(bytes: &[u8], header: &mut Header, limits: &Limits) -> Result<Vec<Frame>> {
-    let max = limits.max_side as usize;
-    let base = DecoderOptions::default()
+/// zune-jpeg options with the side limit: zune refuses a larger frame by itself too.
+fn zune_options(max_side: u32) -> DecoderOptions {
+    let max = usize::try_from(max_side).unwrap_or(usize::MAX);
+    DecoderOptions::default()
         .set_max_width(max)
         .set_max_height(max)
-        .set_strict_mode(false);
+        .set_strict_mode(false)
+}
+
+/// The frame size the pixel decoder reads: zune-jpeg's, or libjpeg's when zune-jpeg refuses
+/// the headers (the file then decodes through libjpeg); `None` when neither reads them.
+fn decoder_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    // No side limit here: imageInfo reports the size of images too large to decode.
+    let mut zune = JpegDecoder::new_with_options(ZCursor::new(bytes), zune_options(u32::MAX));
+    match zune.decode_headers() {
+        Ok(()) => zune_size(&zune).ok(),
+        Err(_) => libjpeg::dimensions(bytes).ok(),
+    }
+}
+
+/// Width and height of a zune decoder whose headers are decoded.
+fn zune_size<T: zune_jpeg::zune_core::bytestream::ZByteReaderTrait>(
+    dec: &JpegDecoder<T>,
+) -> Result<(u32, u32)> {
+    dec.info()
+        .map(|i| (u32::from(i.width), u32::from(i.height)))
+        .ok_or_else(|| corrupt(FORMAT, "no dimensions"))
+}
+
+/// Decode pixels: gray stays gray, YCbCr/RGB become RGB, CMYK/YCCK become sRGB.
+///
+/// zune-jpeg first; when it refuses the file for any reason but a limit, libjpeg gets a try.
+pub(super) fn decode(bytes: &[u8], header: &mut Header, limits: &Limits) -> Result<Vec<Frame>> {
+    let expected = (header.width, header.height);
+    let pixels = match decode_zune(bytes, expected, limits) {
+        Ok(pixels) => pixels,
+        Err(e) if e.is_limit() => return Err(e),
+        Err(zune_err) => libjpeg::decode(bytes, expected, limits).map_err(|libjpeg_err| {
+            if libjpeg_err.is_limit() {
+                libjpeg_err
+            } else {
+                corrupt(FORMAT, format!("{zune_err}; libjpeg: {libjpeg_err}"))
+            }
+        })?,
+    };
+    let image = match pixels {
+        Pixels::Image(image) => image,
+        Pixels::Cmyk {
+            width,
+            height,
+            data,
+            ycck,
+        } => {
+            let adobe = walk_markers(bytes)?.adobe_transform.is_some();
+            let rgb = super::cmyk::to_srgb(&data, ycck, adobe, header.metadata.icc.as_deref());
+            // The pixels are sRGB now: a CMYK profile no longer describes them.
+            header.metadata.icc = None;
+            DynamicImage::ImageRgb8(
+                RgbImage::from_raw(width, height, rgb)
+                    .ok_or_else(|| corrupt(FORMAT, "decoder returned a short buffer"))?,
+            )
+        }
+    };
+    Ok(still(image))
+}
+
+/// zune-jpeg's pixels, refusing a frame over `limits` before zune-jpeg allocates them.
+fn decode_zune(bytes: &[u8], expected: (u32, u32), limits: &Limits) -> Result<Pixels> {
+    let base = zune_options(limits.max_side);
     let mut probe = JpegDecoder::new_with_options(ZCursor::new(bytes), base);
     probe.decode_headers().map_err(|e| corrupt(FORMAT, e))?;
     let input = probe
@@ -286,29 +369,40 @@ pub(super) fn decode(bytes: &[u8], header: &mut Header, limits: &Limits) -> Resu
     };
     let mut dec =
         JpegDecoder::new_with_options(ZCursor::new(bytes), base.jpeg_set_out_colorspace(out));
+    // The size this decoder instance will allocate for, checked before `decode` allocates.
+    dec.decode_headers().map_err(|e| corrupt(FORMAT, e))?;
+    let (w, h) = zune_size(&dec)?;
+    limits.check_canvas(w, h)?;
+    if (w, h) != expected {
+        return Err(corrupt(
+            FORMAT,
+            format!(
+                "the decoder reads a {w}x{h} frame where the headers say {}x{}",
+                expected.0, expected.1
+            ),
+        ));
+    }
     let pixels = dec.decode().map_err(|e| corrupt(FORMAT, e))?;
-    let (w, h) = dec
-        .info()
-        .map(|i| (u32::from(i.width), u32::from(i.height)))
-        .ok_or_else(|| corrupt(FORMAT, "no dimensions"))?;
-    let image = match out {
-        ColorSpace::Luma => GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8),
-        ColorSpace::RGB => RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8),
+    let short = || corrupt(FORMAT, "decoder returned a short buffer");
+    Ok(match out {
+        ColorSpace::Luma => Pixels::Image(DynamicImage::ImageLuma8(
+            GrayImage::from_raw(w, h, pixels).ok_or_else(short)?,
+        )),
+        ColorSpace::RGB => Pixels::Image(DynamicImage::ImageRgb8(
+            RgbImage::from_raw(w, h, pixels).ok_or_else(short)?,
+        )),
         _ => {
-            let adobe = walk_markers(bytes)?.adobe_transform.is_some();
-            let rgb = super::cmyk::to_srgb(
-                &pixels,
-                input == ColorSpace::YCCK,
-                adobe,
-                header.metadata.icc.as_deref(),
-            );
-            // The pixels are sRGB now: a CMYK profile no longer describes them.
-            header.metadata.icc = None;
-            RgbImage::from_raw(w, h, rgb).map(DynamicImage::ImageRgb8)
+            if pixels.len() != w as usize * h as usize * 4 {
+                return Err(short());
+            }
+            Pixels::Cmyk {
+                width: w,
+                height: h,
+                data: pixels,
+                ycck: input == ColorSpace::YCCK,
+            }
         }
-    };
-    let image = image.ok_or_else(|| corrupt(FORMAT, "decoder returned a short buffer"))?;
-    Ok(still(image))
+    })
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@ pub(crate) mod bytes;
 mod cmyk;
 mod gif;
 mod heif;
+mod heif_items;
 mod jpeg;
+mod libjpeg;
 mod png;
 mod webp;
 
@@ -130,7 +132,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Image> {
         ImageFormat::Gif => gif::decode(bytes, &mut header, limits)?,
         ImageFormat::Webp => webp::decode(bytes, &mut header, limits)?,
         ImageFormat::Bmp => bmp::decode(bytes, &mut header, limits)?,
-        ImageFormat::Heif | ImageFormat::Avif => heif::decode(bytes, &mut header)?,
+        ImageFormat::Heif | ImageFormat::Avif => heif::decode(bytes, &mut header, limits)?,
     };
     let Some(first) = frames.first() else {
         return Err(corrupt(format, "no frame could be decoded"));
@@ -235,8 +237,8 @@ fn guard<T>(format: ImageFormat, f: impl FnOnce() -> Result<T>) -> Result<T> {
     })
 }
 
-/// A 1-frame still.
-/// Collect an `image` crate animation into composited frames, refusing more than the frame limit.
+/// Collect an `image` crate animation into composited frames, refusing more frames (or more
+/// pixels over all frames) than the limits, counted on what the decoder really produces.
 fn collect_frames(
     frames: image::Frames<'_>,
     format: ImageFormat,
@@ -246,6 +248,9 @@ fn collect_frames(
     for frame in frames {
         match frame {
             Ok(f) => {
+                let buffer = f.buffer();
+                let (w, h) = (buffer.width(), buffer.height());
+                limits.check_frames(w, h, out.len() as u32 + 1)?;
                 let (num, den) = f.delay().numer_denom_ms();
                 out.push(Frame {
                     delay_ms: num.checked_div(den).unwrap_or(0),
@@ -256,16 +261,11 @@ fn collect_frames(
             Err(_) if !out.is_empty() => break,
             Err(e) => return Err(from_image_error(format, e)),
         }
-        if out.len() as u32 > limits.max_frames {
-            return Err(ImageError::ResolutionExceed(format!(
-                "more than {} frames",
-                limits.max_frames
-            )));
-        }
     }
     Ok(out)
 }
 
+/// A 1-frame still.
 fn still(image: image::DynamicImage) -> Vec<Frame> {
     vec![Frame { image, delay_ms: 0 }]
 }

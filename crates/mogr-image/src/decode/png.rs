@@ -76,6 +76,12 @@ fn ppm_to_dpi(ppm: u32) -> u32 {
 /// Decode pixels: stills keep their bit depth; APNG frames come out as composited RGBA8.
 pub(super) fn decode(bytes: &[u8], header: &mut Header, limits: &Limits) -> Result<Vec<Frame>> {
     let mut dec = PngDecoder::new(Cursor::new(bytes)).map_err(|e| from_image_error(FORMAT, e))?;
+    // The size this decoder instance allocates for, checked before it does.
+    let (w, h) = dec.dimensions();
+    limits.check_canvas(w, h)?;
+    if (w, h) != (header.width, header.height) {
+        return Err(corrupt(FORMAT, "the canvas changed between reads"));
+    }
     dec.set_limits(image_limits(header, limits))
         .map_err(|e| from_image_error(FORMAT, e))?;
     // 16-bit APNG is not supported by the compositor: such files decode as their still image.

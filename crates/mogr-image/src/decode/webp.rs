@@ -1,5 +1,9 @@
-//! WebP: a RIFF chunk walk for header facts and metadata; libwebp for stills, `image`'s
-//! WebP decoder for animations (composited frames, memory-safe, never loops on bad frames).
+//! WebP: libwebp's own header parse for the canvas size and the animation flag; a RIFF chunk
+//! walk for the other header facts and metadata; libwebp for stills, `image`'s WebP decoder for
+//! animations (composited frames, memory-safe, never loops on bad frames).
+//!
+//! The chunk walk never decides the size: the decoders read the bitstream headers themselves,
+//! and a walk that disagreed with them would let a small declared size hide a huge image.
 
 use std::io::Cursor;
 
@@ -86,7 +90,16 @@ pub(super) fn read_header(bytes: &[u8]) -> Result<Header> {
         // Chunks are padded to an even size.
         pos = start.saturating_add(size).saturating_add(size & 1);
     }
-    let (width, height) = dims.ok_or_else(|| corrupt(FORMAT, "no image chunk"))?;
+    let walked = dims.ok_or_else(|| corrupt(FORMAT, "no image chunk"))?;
+    let (width, height) = match webp::BitstreamFeatures::new(bytes) {
+        Some(f) if f.has_animation() != animated => {
+            return Err(corrupt(FORMAT, "ambiguous animation flag"));
+        }
+        Some(f) => (f.width(), f.height()),
+        // libwebp cannot read the headers, so no pixels will be decoded (the animation decoder
+        // checks its own canvas): the walk's size is only reported.
+        None => walked,
+    };
     if animated && frames == 0 {
         return Err(corrupt(FORMAT, "animation without frames"));
     }
@@ -224,16 +237,32 @@ fn estimate_vp8_quality(p: &[u8]) -> Option<u8> {
 /// Decode pixels: libwebp for stills, composited RGBA frames for animations.
 pub(super) fn decode(bytes: &[u8], header: &mut Header, limits: &Limits) -> Result<Vec<Frame>> {
     if header.frames <= 1 && !is_animated(bytes) {
-        return decode_still(bytes).map(still);
+        return decode_still(bytes, header, limits).map(still);
     }
     // image-webp 0.2.4 indexes out of bounds on some malformed animation frames (an ALPH
     // chunk whose VP8 frame is smaller than its ANMF rectangle).
     super::guard(FORMAT, || decode_animation(bytes, header, limits))
 }
 
+/// Refuse a decoder's canvas over the limits or different from the one reported.
+fn check_canvas(decoder: (u32, u32), header: &Header, limits: &Limits) -> Result<()> {
+    limits.check_canvas(decoder.0, decoder.1)?;
+    if decoder != (header.width, header.height) {
+        return Err(corrupt(
+            FORMAT,
+            format!(
+                "the decoder reads a {}x{} canvas where the headers say {}x{}",
+                decoder.0, decoder.1, header.width, header.height
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Composited RGBA frames of an animation.
 fn decode_animation(bytes: &[u8], header: &Header, limits: &Limits) -> Result<Vec<Frame>> {
     let mut dec = WebPDecoder::new(Cursor::new(bytes)).map_err(|e| from_image_error(FORMAT, e))?;
+    check_canvas(dec.dimensions(), header, limits)?;
     dec.set_limits(image_limits(header, limits))
         .map_err(|e| from_image_error(FORMAT, e))?;
     collect_frames(dec.into_frames(), FORMAT, limits)
@@ -244,7 +273,11 @@ fn is_animated(bytes: &[u8]) -> bool {
     webp::BitstreamFeatures::new(bytes).is_some_and(|f| f.has_animation())
 }
 
-fn decode_still(bytes: &[u8]) -> Result<DynamicImage> {
+/// A still through libwebp, whose header parse is checked before it allocates the pixels.
+fn decode_still(bytes: &[u8], header: &Header, limits: &Limits) -> Result<DynamicImage> {
+    let features = webp::BitstreamFeatures::new(bytes)
+        .ok_or_else(|| corrupt(FORMAT, "libwebp cannot read the headers"))?;
+    check_canvas((features.width(), features.height()), header, limits)?;
     let decoded = webp::Decoder::new(bytes)
         .decode()
         .ok_or_else(|| corrupt(FORMAT, "libwebp could not decode the image"))?;

@@ -5,6 +5,7 @@ mod decode_bombs;
 mod decode_corpus;
 mod decode_formats;
 mod decode_jpeg_corpus;
+mod decode_trust;
 mod encode_animation;
 mod encode_corpus;
 mod encode_png_level;

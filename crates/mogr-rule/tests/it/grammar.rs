@@ -1,8 +1,8 @@
 //! The grammar as a client sees it: rule strings in, pipelines or named errors out.
 
 use mogr_rule::{
-    is_processing_key, parse, MogrStage, Op, OutputFormat, Pipeline, QualitySpec, RuleError, Stage,
-    MAX_STAGES,
+    is_processing_key, parse, Axis, Gravity, MogrStage, Op, OutputFormat, OutputSpec, Pipeline,
+    QualitySpec, RuleError, Stage, ThumbSize, MAX_STAGES,
 };
 
 /// Parse a rule that must be a single imageMogr2 stage.
@@ -18,6 +18,14 @@ fn mogr(rule: &str) -> MogrStage {
 
 fn ops(rule: &str) -> Vec<Op> {
     mogr(rule).ops
+}
+
+fn output(rule: &str) -> OutputSpec {
+    mogr(rule).output
+}
+
+fn absolute(value: u8, force: bool) -> Option<QualitySpec> {
+    Some(QualitySpec::Absolute { value, force })
 }
 
 fn invalid(op: &str, arg: &str) -> RuleError {
@@ -44,18 +52,18 @@ fn every_format_name_case_insensitively() {
     ];
     for (name, format) in cases {
         assert_eq!(
-            ops(&format!("imageMogr2/format/{name}")),
-            [Op::Format(format)]
+            output(&format!("imageMogr2/format/{name}")).format,
+            Some(format)
         );
         let upper = name.to_ascii_uppercase();
         assert_eq!(
-            ops(&format!("imageMogr2/format/{upper}")),
-            [Op::Format(format)]
+            output(&format!("imageMogr2/format/{upper}")).format,
+            Some(format)
         );
     }
     assert_eq!(
-        ops("imageMogr2/format/WebP"),
-        [Op::Format(OutputFormat::Webp)]
+        output("imageMogr2/format/WebP").format,
+        Some(OutputFormat::Webp)
     );
     for bad in ["jxl", "tiff", "pn", "png ", ""] {
         assert_eq!(
@@ -81,8 +89,8 @@ fn cgif_accepts_1_to_100() {
 
 #[test]
 fn interlace_and_ignore_error_take_0_or_1() {
-    assert_eq!(ops("imageMogr2/interlace/1"), [Op::Interlace(true)]);
-    assert_eq!(ops("imageMogr2/interlace/0"), [Op::Interlace(false)]);
+    assert!(output("imageMogr2/interlace/1").interlace);
+    assert!(!output("imageMogr2/interlace/0").interlace);
     assert_eq!(
         parse("imageMogr2/interlace/2"),
         Err(invalid("interlace", "2"))
@@ -110,56 +118,33 @@ fn ignore_error_counts_anywhere_in_the_stage() {
     let last = mogr("imageMogr2/format/png/quality/80/ignore-error/1");
     for stage in [&first, &middle, &last] {
         assert!(stage.ignore_error);
-        assert_eq!(stage.format(), Some(OutputFormat::Png));
+        assert_eq!(stage.output.format, Some(OutputFormat::Png));
     }
     assert!(mogr("imageMogr2/ignore-error/1/ignore-error/0").ignore_error);
 }
 
 #[test]
 fn the_three_quality_forms() {
+    let quality = |rule: &str| output(rule).quality;
+    assert_eq!(quality("imageMogr2/quality/80"), absolute(80, false));
+    assert_eq!(quality("imageMogr2/quality/80!"), absolute(80, true));
+    assert_eq!(quality("imageMogr2/quality/0"), absolute(0, false));
+    assert_eq!(quality("imageMogr2/quality/100!"), absolute(100, true));
     assert_eq!(
-        ops("imageMogr2/quality/80"),
-        [Op::Quality(QualitySpec::Absolute {
-            value: 80,
-            force: false
-        })]
+        quality("imageMogr2/rquality/1"),
+        Some(QualitySpec::Relative(1))
     );
     assert_eq!(
-        ops("imageMogr2/quality/80!"),
-        [Op::Quality(QualitySpec::Absolute {
-            value: 80,
-            force: true
-        })]
+        quality("imageMogr2/rquality/100"),
+        Some(QualitySpec::Relative(100))
     );
     assert_eq!(
-        ops("imageMogr2/quality/0"),
-        [Op::Quality(QualitySpec::Absolute {
-            value: 0,
-            force: false
-        })]
+        quality("imageMogr2/lquality/0"),
+        Some(QualitySpec::Floor(0))
     );
     assert_eq!(
-        ops("imageMogr2/quality/100!"),
-        [Op::Quality(QualitySpec::Absolute {
-            value: 100,
-            force: true
-        })]
-    );
-    assert_eq!(
-        ops("imageMogr2/rquality/1"),
-        [Op::Quality(QualitySpec::Relative(1))]
-    );
-    assert_eq!(
-        ops("imageMogr2/rquality/100"),
-        [Op::Quality(QualitySpec::Relative(100))]
-    );
-    assert_eq!(
-        ops("imageMogr2/lquality/0"),
-        [Op::Quality(QualitySpec::Floor(0))]
-    );
-    assert_eq!(
-        ops("imageMogr2/lquality/100"),
-        [Op::Quality(QualitySpec::Floor(100))]
+        quality("imageMogr2/lquality/100"),
+        Some(QualitySpec::Floor(100))
     );
 
     for bad in ["101", "101!", "!", "80!!", "!80", "-1", " 80", "8.5", "x"] {
@@ -184,12 +169,12 @@ fn the_three_quality_forms() {
 
 #[test]
 fn flags_take_no_argument() {
-    assert_eq!(ops("imageMogr2/strip"), [Op::Strip]);
+    assert!(output("imageMogr2/strip").strip);
     assert_eq!(ops("imageMogr2/auto-orient"), [Op::AutoOrient]);
-    assert_eq!(
-        ops("imageMogr2/auto-orient/strip/format/png"),
-        [Op::AutoOrient, Op::Strip, Op::Format(OutputFormat::Png)]
-    );
+    let stage = mogr("imageMogr2/auto-orient/strip/format/png");
+    assert_eq!(stage.ops, [Op::AutoOrient]);
+    assert!(stage.output.strip);
+    assert_eq!(stage.output.format, Some(OutputFormat::Png));
     // A value after a flag is read as the next operation, and it is not one.
     assert_eq!(
         parse("imageMogr2/strip/1"),
@@ -198,49 +183,73 @@ fn flags_take_no_argument() {
 }
 
 #[test]
-fn ops_keep_url_order() {
+fn transforms_keep_url_order_and_output_settings_are_collected() {
+    let stage = mogr(
+        "imageMogr2/auto-orient/thumbnail/!256x256r/gravity/center/crop/256x256/blur/3x9/quality/80/rotate/45",
+    );
     assert_eq!(
-        ops("imageMogr2/quality/70/format/webp/interlace/1/cgif/20/strip/auto-orient"),
+        stage.ops,
         [
-            Op::Quality(QualitySpec::Absolute {
-                value: 70,
-                force: false
-            }),
-            Op::Format(OutputFormat::Webp),
-            Op::Interlace(true),
-            Op::Cgif(20),
-            Op::Strip,
             Op::AutoOrient,
+            Op::Thumbnail {
+                size: ThumbSize::Cover {
+                    width: 256,
+                    height: 256
+                },
+                pad: None
+            },
+            Op::Crop {
+                width: Some(256),
+                height: Some(256),
+                gravity: Gravity::Center,
+                dx: 0,
+                dy: 0
+            },
+            Op::Blur {
+                radius: 3,
+                sigma: 9
+            },
+            Op::Rotate(45),
         ]
+    );
+    assert_eq!(stage.output.quality, absolute(80, false));
+
+    let stage = mogr(
+        "imageMogr2/quality/70/format/webp/flip/vertical/interlace/1/cgif/20/strip/size-limit/15k!/grayscale/1",
+    );
+    assert_eq!(
+        stage.ops,
+        [Op::Flip(Axis::Vertical), Op::Cgif(20), Op::Grayscale(true)]
+    );
+    assert_eq!(
+        stage.output,
+        OutputSpec {
+            format: Some(OutputFormat::Webp),
+            quality: absolute(70, false),
+            interlace: true,
+            strip: true,
+            size_limit: Some(mogr_rule::SizeLimit {
+                bytes: 15 * 1024,
+                original_if_larger: true
+            }),
+        }
     );
 }
 
 #[test]
-fn accessors_report_the_last_setting() {
+fn the_last_output_setting_wins() {
     let stage = mogr(
         "imageMogr2/format/png/quality/50/interlace/1/cgif/3/format/jpg/rquality/80/interlace/0/cgif/9",
     );
-    assert_eq!(stage.format(), Some(OutputFormat::Jpeg));
-    assert_eq!(stage.quality(), Some(QualitySpec::Relative(80)));
-    assert!(!stage.interlace());
+    assert_eq!(stage.output.format, Some(OutputFormat::Jpeg));
+    assert_eq!(stage.output.quality, Some(QualitySpec::Relative(80)));
+    assert!(!stage.output.interlace);
     assert_eq!(stage.cgif(), Some(9));
-    assert!(!stage.strip());
-    assert!(!stage.auto_orient());
-
-    let stage = mogr("imageMogr2/strip/lquality/60/auto-orient/interlace/1");
-    assert_eq!(stage.format(), None);
-    assert_eq!(stage.quality(), Some(QualitySpec::Floor(60)));
-    assert!(stage.interlace());
-    assert_eq!(stage.cgif(), None);
-    assert!(stage.strip());
-    assert!(stage.auto_orient());
+    assert!(!stage.output.strip);
 
     let bare = mogr("imageMogr2");
     assert!(bare.ops.is_empty());
-    assert_eq!(
-        (bare.format(), bare.quality(), bare.interlace()),
-        (None, None, false)
-    );
+    assert_eq!(bare.output, OutputSpec::default());
 }
 
 #[test]
@@ -261,15 +270,18 @@ fn pipes_chain_stages_left_to_right() {
         pipeline.stages,
         [
             Stage::Mogr(MogrStage {
-                ops: vec![Op::Format(OutputFormat::Png)],
-                ignore_error: false,
+                output: OutputSpec {
+                    format: Some(OutputFormat::Png),
+                    ..OutputSpec::default()
+                },
+                ..MogrStage::default()
             }),
             Stage::Mogr(MogrStage {
-                ops: vec![Op::Quality(QualitySpec::Absolute {
-                    value: 80,
-                    force: false
-                })],
-                ignore_error: false,
+                output: OutputSpec {
+                    quality: absolute(80, false),
+                    ..OutputSpec::default()
+                },
+                ..MogrStage::default()
             }),
             Stage::ImageInfo,
         ]
@@ -289,11 +301,11 @@ fn at_most_ten_stages() {
 #[test]
 fn trailing_slashes_are_tolerated() {
     assert_eq!(
-        ops("imageMogr2/format/png/"),
-        [Op::Format(OutputFormat::Png)]
+        output("imageMogr2/format/png/").format,
+        Some(OutputFormat::Png)
     );
-    assert_eq!(ops("imageMogr2/strip//"), [Op::Strip]);
-    assert_eq!(ops("imageMogr2/"), []);
+    assert!(output("imageMogr2/strip//").strip);
+    assert_eq!(mogr("imageMogr2/"), MogrStage::default());
     assert_eq!(
         parse("imageMogr2/format/png/|imageInfo/")
             .unwrap()
@@ -327,38 +339,44 @@ fn an_empty_segment_mid_rule_is_an_error() {
 #[test]
 fn percent_encoded_rules_decode_before_splitting() {
     assert_eq!(
-        ops("imageMogr2%2Fformat%2Fpng"),
-        [Op::Format(OutputFormat::Png)]
+        output("imageMogr2%2Fformat%2Fpng").format,
+        Some(OutputFormat::Png)
     );
     assert_eq!(
-        ops("imageMogr2%2fformat%2fpng%2F"),
-        [Op::Format(OutputFormat::Png)]
+        output("imageMogr2%2fformat%2fpng%2F").format,
+        Some(OutputFormat::Png)
     );
     assert_eq!(
-        ops("imageMogr2%2Fquality%2F90%21"),
-        [Op::Quality(QualitySpec::Absolute {
-            value: 90,
-            force: true
-        })]
+        output("imageMogr2%2Fquality%2F90%21").quality,
+        absolute(90, true)
+    );
+    let stages = parse("imageMogr2%2Fstrip%7CimageInfo").unwrap().stages;
+    assert_eq!(stages.len(), 2);
+    assert!(matches!(&stages[0], Stage::Mogr(m) if m.output.strip));
+    assert_eq!(stages[1], Stage::ImageInfo);
+    // `>` / `<` arrive encoded from strict clients.
+    assert_eq!(
+        ops("imageMogr2%2Fthumbnail%2F200x200%3E"),
+        [Op::Thumbnail {
+            size: ThumbSize::Shrink {
+                width: 200,
+                height: 200
+            },
+            pad: None
+        }]
     );
     assert_eq!(
-        parse("imageMogr2%2Fstrip%7CimageInfo").unwrap().stages,
-        [
-            Stage::Mogr(MogrStage {
-                ops: vec![Op::Strip],
-                ignore_error: false
-            }),
-            Stage::ImageInfo
-        ]
+        ops("imageMogr2/thumbnail/200x200%3c"),
+        ops("imageMogr2/thumbnail/200x200<")
     );
-    // `>` / `<` arrive encoded from strict clients; the decoded token is what gets reported.
+    // The decoded token is what gets reported.
     assert_eq!(
         parse("imageMogr2/%3Cx%3E"),
         Err(RuleError::UnknownOperation("<x>".into()))
     );
     assert_eq!(
-        parse("imageMogr2%2Fthumbnail%2F200x200%3E"),
-        Err(RuleError::Unsupported("thumbnail".into()))
+        parse("imageMogr2/thumbnail/200x200%3E%3E"),
+        Err(invalid("thumbnail", "200x200>>"))
     );
     // Escapes that are not `%XX` stay literal.
     assert_eq!(
@@ -464,8 +482,6 @@ fn op_names_are_exact() {
 #[test]
 fn known_but_unexecuted_processors_are_unsupported() {
     for rule in [
-        "imageView2/1/w/200/h/200",
-        "imageView2/format/png",
         "watermark/1/image/aHR0cDovL2V4YW1wbGUuY29t",
         "style/thumb",
         "ci-process/QRcode",
@@ -482,32 +498,7 @@ fn known_but_unexecuted_processors_are_unsupported() {
 
 #[test]
 fn known_but_unexecuted_ops_are_unsupported() {
-    for rule in [
-        "thumbnail/!50p",
-        "thumbnail/200x",
-        "crop/256x256",
-        "cut/10x10x0x0",
-        "gravity/center",
-        "iradius/20",
-        "rradius/20",
-        "scrop/100x100",
-        "rcrop/1x2",
-        "rotate/90",
-        "flip/vertical",
-        "blur/3x9",
-        "bright/10",
-        "contrast/-10",
-        "sharpen/70",
-        "grayscale/1",
-        "size-limit/15k!",
-        "pad/1",
-        "color/IzNEM0QzRA",
-        "minisize/1",
-        "egif/1",
-        "dx/10",
-        "dy/10",
-        "tint/IzNEM0QzRA",
-    ] {
+    for rule in ["rcrop/1x2", "minisize/1", "egif/1", "tint/IzNEM0QzRA"] {
         let name = rule.split('/').next().unwrap();
         assert_eq!(
             parse(&format!("imageMogr2/format/png/{rule}")),
@@ -523,6 +514,47 @@ fn known_but_unexecuted_ops_are_unsupported() {
 }
 
 #[test]
+fn every_documented_transform_parses() {
+    for rule in [
+        "thumbnail/!50p",
+        "thumbnail/!50px",
+        "thumbnail/!x50p",
+        "thumbnail/200x",
+        "thumbnail/x200",
+        "thumbnail/200x100",
+        "thumbnail/200x100>",
+        "thumbnail/200x100<",
+        "thumbnail/!200x100r",
+        "thumbnail/200x100!",
+        "thumbnail/40000@",
+        "thumbnail/200x100/pad/1/color/IzNEM0QzRA",
+        "crop/256x256",
+        "crop/256x",
+        "crop/x256",
+        "gravity/southeast/crop/256x256",
+        "crop/300x400/gravity/center",
+        "gravity/northwest/dx/10/dy/20/crop/100x100",
+        "cut/600x600x100x10",
+        "iradius/200",
+        "rradius/20",
+        "scrop/100x100",
+        "rotate/90",
+        "flip/vertical",
+        "flip/horizontal",
+        "blur/3x9",
+        "bright/10",
+        "contrast/-10",
+        "sharpen/70",
+        "grayscale/1",
+        "size-limit/15k!",
+        "size-limit/2m",
+    ] {
+        let stage = mogr(&format!("imageMogr2/{rule}/ignore-error/1"));
+        assert!(stage.ignore_error, "{rule}");
+    }
+}
+
+#[test]
 fn missing_arguments_name_the_op() {
     for op in [
         "format",
@@ -532,6 +564,20 @@ fn missing_arguments_name_the_op() {
         "rquality",
         "lquality",
         "ignore-error",
+        "thumbnail",
+        "crop",
+        "cut",
+        "iradius",
+        "rradius",
+        "scrop",
+        "rotate",
+        "flip",
+        "blur",
+        "sharpen",
+        "bright",
+        "contrast",
+        "grayscale",
+        "size-limit",
     ] {
         assert_eq!(
             parse(&format!("imageMogr2/strip/{op}")),
@@ -548,12 +594,16 @@ fn missing_arguments_name_the_op() {
 #[test]
 fn the_first_error_in_rule_order_is_reported() {
     assert_eq!(
-        parse("imageMogr2/bogus/thumbnail/1x1"),
+        parse("imageMogr2/bogus/thumbnail/0x1"),
         Err(RuleError::UnknownOperation("bogus".into()))
     );
     assert_eq!(
-        parse("imageMogr2/thumbnail/1x1/bogus"),
-        Err(RuleError::Unsupported("thumbnail".into()))
+        parse("imageMogr2/thumbnail/0x1/bogus"),
+        Err(invalid("thumbnail", "0x1"))
+    );
+    assert_eq!(
+        parse("imageMogr2/rotate/400/rcrop/1x2"),
+        Err(invalid("rotate", "400"))
     );
     assert_eq!(
         parse("imageMogr2/quality/101|foo"),
@@ -566,7 +616,13 @@ fn error_messages_name_the_offending_token() {
     let cases = [
         ("nope/x", "nope"),
         ("imageMogr2/wat", "wat"),
-        ("imageMogr2/rotate/90", "rotate"),
+        ("imageMogr2/rcrop/1x2", "rcrop"),
+        ("imageMogr2/rotate/361", "361"),
+        ("imageMogr2/gravity/middle/crop/5x5", "middle"),
+        ("imageMogr2/thumbnail/300x300/color/Zm9v/pad/1", "Zm9v"),
+        ("imageMogr2/dx/5", "dx"),
+        ("imageMogr2/thumbnail/!50p/pad/1", "pad"),
+        ("imageView2/9/w/5", "9"),
         ("imageMogr2/cgif", "cgif"),
         ("imageMogr2/quality/300", "300"),
     ];
@@ -582,6 +638,7 @@ fn processing_keys_per_spec() {
         "imageMogr2/thumbnail/!50p",
         "imageMogr2",
         "imageView2/format/png",
+        "imageView2/1/w/100/h/100",
         "watermark/2/text/abc",
         "imageInfo",
         "imageAve",
@@ -605,4 +662,33 @@ fn processing_keys_per_spec() {
     ] {
         assert!(!is_processing_key(key), "{key}");
     }
+}
+
+#[test]
+fn imageview2_rewrites_into_imagemogr2() {
+    let view = mogr("imageView2/1/w/200/h/100/format/webp/q/75/ignore-error/1");
+    let same = mogr(
+        "imageMogr2/thumbnail/!200x100r/gravity/center/crop/200x100/format/webp/quality/75/ignore-error/1",
+    );
+    assert_eq!(view, same);
+    assert_eq!(
+        mogr("imageView2/2/w/200/h/100").ops,
+        ops("imageMogr2/thumbnail/200x100")
+    );
+    assert_eq!(mogr("imageView2/format/png"), mogr("imageMogr2/format/png"));
+    assert_eq!(
+        ops("imageView2/4/w/300/h/200"),
+        [Op::Thumbnail {
+            size: ThumbSize::EdgeCover {
+                long: 300,
+                short: 200
+            },
+            pad: None
+        }]
+    );
+    assert_eq!(parse("imageView2/6/w/100"), Err(invalid("imageView2", "6")));
+    assert_eq!(
+        parse("imageView2/2/w/100|imageInfo").unwrap().stages.len(),
+        2
+    );
 }

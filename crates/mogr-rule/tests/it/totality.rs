@@ -1,7 +1,10 @@
 //! The parser is total: arbitrary input yields `Ok` or `Err`, never a panic, and every `Ok`
 //! respects the grammar's limits.
 
-use mogr_rule::{parse, Op, Pipeline, QualitySpec, Stage, MAX_STAGES};
+use mogr_rule::{
+    parse, Op, Pipeline, QualitySpec, Stage, ThumbSize, MAX_AREA, MAX_PERCENT, MAX_PIXELS,
+    MAX_STAGES, MIN_PERCENT,
+};
 
 /// Deterministic xorshift64* so failures reproduce without a dependency.
 struct Rng(u64);
@@ -50,6 +53,44 @@ const FRAGMENTS: &[&str] = &[
     "auto-orient",
     "ignore-error",
     "thumbnail",
+    "crop",
+    "cut",
+    "gravity",
+    "center",
+    "NorthEast",
+    "dx",
+    "dy",
+    "pad",
+    "color",
+    "IzNEM0QzRA",
+    "I0ZGRkZGRg==",
+    "rotate",
+    "flip",
+    "vertical",
+    "blur",
+    "sharpen",
+    "bright",
+    "contrast",
+    "grayscale",
+    "scrop",
+    "iradius",
+    "rradius",
+    "size-limit",
+    "15k",
+    "2m!",
+    "w",
+    "h",
+    "q",
+    "rq",
+    "lq",
+    "x",
+    "x",
+    "p",
+    "px",
+    "r",
+    "@",
+    ">",
+    "<",
     "0",
     "1",
     "80",
@@ -87,25 +128,100 @@ const VALID: &[&str] = &[
     "imageMogr2/lquality/40/format/YJPEG/",
     "exif",
     "imageAve/",
+    "imageMogr2/thumbnail/!50p/gravity/center/crop/20x20/rotate/90/flip/vertical",
+    "imageMogr2/thumbnail/300x200/pad/1/color/IzNEM0QzRA/blur/3x9/sharpen/70",
+    "imageMogr2/crop/300x400/gravity/south/dx/3/dy/4/cut/5x5x0x0/size-limit/15k!",
+    "imageMogr2/bright/-10/contrast/20/grayscale/1/iradius/5/rradius/6/scrop/7x8",
+    "imageView2/1/w/200/h/100/format/webp/q/75!/ignore-error/1",
+    "imageView2/5/w/100/h/300/lq/60",
+    "imageView2/format/png",
 ];
 
-/// Check the invariants every successful parse must hold.
+/// Whether a pixel size is within the grammar's guarantees.
+fn size_ok(n: u32) -> bool {
+    (1..=MAX_PIXELS).contains(&n)
+}
+
+/// Whether a thumbnail size is within the grammar's guarantees.
+fn thumb_ok(size: ThumbSize) -> bool {
+    use ThumbSize::*;
+    let percent = |p: u32| (MIN_PERCENT..=MAX_PERCENT).contains(&p);
+    match size {
+        Percent(p) | PercentWidth(p) | PercentHeight(p) => percent(p),
+        Width(n) | Height(n) => size_ok(n),
+        Fit { width, height }
+        | Shrink { width, height }
+        | Enlarge { width, height }
+        | Cover { width, height }
+        | Exact { width, height } => size_ok(width) && size_ok(height),
+        Area(a) => (1..=MAX_AREA).contains(&a),
+        EdgeCover { long, short } | EdgeFill { long, short } => {
+            size_ok(long) && size_ok(short) && long > short
+        }
+    }
+}
+
+/// Check the invariants every successful parse must hold, including the canonical round trip.
 fn assert_well_formed(input: &str, pipeline: &Pipeline) {
     let n = pipeline.stages.len();
     assert!((1..=MAX_STAGES).contains(&n), "{input:?}: {n} stages");
     for stage in &pipeline.stages {
         let Stage::Mogr(mogr) = stage else { continue };
+        let quality_ok = match mogr.output.quality {
+            Some(QualitySpec::Absolute { value, .. }) => value <= 100,
+            Some(QualitySpec::Relative(q)) => (1..=100).contains(&q),
+            Some(QualitySpec::Floor(q)) => q <= 100,
+            None => true,
+        };
+        assert!(quality_ok, "{input:?}: {:?}", mogr.output);
+        assert!(
+            mogr.output.size_limit.is_none_or(|l| l.bytes > 0),
+            "{input:?}"
+        );
         for op in &mogr.ops {
             let in_range = match *op {
                 Op::Cgif(n) => (1..=100).contains(&n),
-                Op::Quality(QualitySpec::Absolute { value, .. }) => value <= 100,
-                Op::Quality(QualitySpec::Relative(q)) => (1..=100).contains(&q),
-                Op::Quality(QualitySpec::Floor(q)) => q <= 100,
-                _ => true,
+                Op::Thumbnail { size, pad } => {
+                    thumb_ok(size) && (pad.is_none() || matches!(size, ThumbSize::Fit { .. }))
+                }
+                Op::Crop {
+                    width,
+                    height,
+                    dx,
+                    dy,
+                    ..
+                } => {
+                    (width.is_some() || height.is_some())
+                        && width.is_none_or(size_ok)
+                        && height.is_none_or(size_ok)
+                        && dx <= MAX_PIXELS
+                        && dy <= MAX_PIXELS
+                }
+                Op::Cut {
+                    width,
+                    height,
+                    dx,
+                    dy,
+                } => size_ok(width) && size_ok(height) && dx <= MAX_PIXELS && dy <= MAX_PIXELS,
+                Op::IRadius(r) | Op::RRadius(r) => size_ok(r),
+                Op::Scrop { width, height } => size_ok(width) && size_ok(height),
+                Op::Rotate(d) => d <= 360,
+                Op::Blur { radius, sigma } => {
+                    (1..=50).contains(&radius) && (1..=50).contains(&sigma)
+                }
+                Op::Sharpen(v) => (10..=300).contains(&v),
+                Op::Bright(v) | Op::Contrast(v) => (-100..=100).contains(&v),
+                Op::Flip(_) | Op::Grayscale(_) | Op::AutoOrient => true,
             };
             assert!(in_range, "{input:?}: {op:?} out of range");
         }
     }
+    let canonical = pipeline.to_string();
+    assert_eq!(
+        parse(&canonical).as_ref(),
+        Ok(pipeline),
+        "{input:?} printed as {canonical:?}"
+    );
 }
 
 /// Parse one input, check it, and tally the outcome as (ok, err).

@@ -9,7 +9,7 @@ use mogr_store::ListUploadsQuery;
 
 use crate::context::{owner_of, RequestCtx};
 use crate::error_map::{ApiError, ApiResult};
-use crate::handlers::encoding_url;
+use crate::handlers::{encoding_url, listing_param};
 use crate::respond;
 use crate::state::AppState;
 
@@ -33,12 +33,12 @@ fn max_uploads(ctx: &RequestCtx) -> ApiResult<usize> {
 pub async fn handle(state: &AppState, ctx: &RequestCtx) -> ApiResult<Response> {
     let bucket = ctx.bucket()?;
     let encoding_url = encoding_url(ctx)?;
-    let param = |name: &str| ctx.query.get(name).unwrap_or("").to_string();
+    let param = |name: &str| listing_param(ctx, name).map(str::to_string);
     let query = ListUploadsQuery {
-        prefix: param("prefix"),
-        delimiter: param("delimiter"),
-        key_marker: param("key-marker"),
-        upload_id_marker: param("upload-id-marker"),
+        prefix: param("prefix")?,
+        delimiter: param("delimiter")?,
+        key_marker: param("key-marker")?,
+        upload_id_marker: param("upload-id-marker")?,
         max_uploads: max_uploads(ctx)?,
     };
     let page = state.store.list_multipart_uploads(bucket, &query).await?;

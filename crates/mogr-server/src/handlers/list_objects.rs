@@ -8,7 +8,7 @@ use mogr_store::ListQuery;
 
 use crate::context::{owner_of, RequestCtx};
 use crate::error_map::{ApiError, ApiResult};
-use crate::handlers::encoding_url;
+use crate::handlers::{encoding_url, listing_param};
 use crate::respond::{self, X_COS_BUCKET_REGION};
 use crate::state::AppState;
 
@@ -34,9 +34,9 @@ pub async fn handle(state: &AppState, ctx: &RequestCtx) -> ApiResult<Response> {
     let encoding_url = encoding_url(ctx)?;
     let max = max_keys(ctx)?;
     let query = ListQuery {
-        prefix: ctx.query.get("prefix").unwrap_or("").to_string(),
-        delimiter: ctx.query.get("delimiter").unwrap_or("").to_string(),
-        marker: ctx.query.get("marker").unwrap_or("").to_string(),
+        prefix: listing_param(ctx, "prefix")?.to_string(),
+        delimiter: listing_param(ctx, "delimiter")?.to_string(),
+        marker: listing_param(ctx, "marker")?.to_string(),
         // The store wants 1..=1000; max-keys=0 only asks whether anything is there.
         max_keys: max.max(1),
     };

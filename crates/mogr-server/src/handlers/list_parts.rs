@@ -7,7 +7,7 @@ use mogr_cos::ErrorCode;
 
 use crate::context::{owner_of, RequestCtx};
 use crate::error_map::{ApiError, ApiResult};
-use crate::handlers::upload_id;
+use crate::handlers::{encoding_url, upload_id};
 use crate::respond;
 use crate::state::AppState;
 
@@ -27,6 +27,7 @@ fn number_param(ctx: &RequestCtx, name: &str, default: u32) -> ApiResult<u32> {
 pub async fn handle(state: &AppState, ctx: &RequestCtx) -> ApiResult<Response> {
     let bucket = ctx.bucket()?;
     let upload_id = upload_id(ctx)?;
+    let encoding_url = encoding_url(ctx)?;
     let max_parts = number_param(ctx, "max-parts", MAX_PARTS)?.clamp(1, MAX_PARTS);
     let marker = number_param(ctx, "part-number-marker", 0)?;
     let upload = state.store.list_parts(bucket, &ctx.key, upload_id).await?;
@@ -51,6 +52,7 @@ pub async fn handle(state: &AppState, ctx: &RequestCtx) -> ApiResult<Response> {
         part_number_marker: marker,
         is_truncated,
         owner_id: owner_of(bucket).to_string(),
+        encoding_url,
     };
     Ok(respond::xml(StatusCode::OK, result.to_xml()))
 }

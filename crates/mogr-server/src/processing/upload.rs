@@ -90,19 +90,20 @@ pub async fn complete(
     let slot = state.images.admit()?;
     let production = run_plan(state, slot, original, &plan, None).await?;
 
-    // The commit and the outputs are two store calls: the upload is committed first so an
-    // output written over the original key replaces it, as on a plain PUT.
-    let meta = state
+    // One commit: the assembled original (unless an output replaces it), every output and
+    // the upload's retirement become visible together or not at all, even across a crash.
+    let done = state
         .store
-        .complete_multipart(bucket, key, upload_id, &parts)
+        .complete_multipart_with(
+            bucket,
+            key,
+            upload_id,
+            &parts,
+            !origin.is_overwritten(&plan),
+            output_items(&plan, &production),
+        )
         .await?;
-    let items = output_items(&plan, &production);
-    let metas = if items.is_empty() {
-        Vec::new()
-    } else {
-        state.store.put_objects_atomic(items).await?
-    };
-    let result = origin.upload_result(&meta.etag, &plan, production, &metas);
+    let result = origin.upload_result(&done.original.etag, &plan, production, &done.extra);
     let complete = CompleteMultipartUploadResult {
         location: result.original.location.clone(),
         bucket: bucket.to_string(),
@@ -111,7 +112,7 @@ pub async fn complete(
     };
     let mut res = respond::xml(StatusCode::OK, complete_xml(&complete, &result));
     res.headers_mut()
-        .insert(X_COS_CRC64, HeaderValue::from(meta.crc64));
+        .insert(X_COS_CRC64, HeaderValue::from(done.original.crc64));
     Ok(res)
 }
 

@@ -3,6 +3,8 @@
 mod auth;
 mod common;
 mod empty_headers;
+mod hostile_images;
+mod keys;
 mod large;
 mod multipart;
 mod objects;
@@ -11,5 +13,6 @@ mod processing_common;
 mod processing_download;
 mod processing_load;
 mod processing_upload;
+mod refused_bodies;
 mod signed_scope;
 mod wire;

@@ -453,7 +453,7 @@ fn complete_multipart_with_pic_operations_processes_the_assembled_object() {
         .req("POST", BUCKET, "mp/photo.jpg")
         .param("uploadId", &upload_id)
         .header("Pic-Operations", &ops)
-        .body(complete)
+        .body(complete.clone())
         .send();
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(
@@ -474,6 +474,18 @@ fn complete_multipart_with_pic_operations_processes_the_assembled_object() {
     assert_eq!(objects[0]["Key"], "mp/photo.png");
     let png = assert_matches_stored(&srv, BUCKET, &objects[0]);
     assert_eq!(dims(&png), (64, 32));
+
+    // The upload was retired in the same commit: a retried Complete cannot publish it again
+    // over a newer PUT of the key.
+    srv.put(BUCKET, "mp/photo.jpg", b"newer");
+    let retry = srv
+        .req("POST", BUCKET, "mp/photo.jpg")
+        .param("uploadId", &upload_id)
+        .header("Pic-Operations", &ops)
+        .body(complete)
+        .send();
+    assert_error(&retry, 404, "NoSuchUpload");
+    assert_eq!(get_object(&srv, BUCKET, "mp/photo.jpg").body, b"newer");
 }
 
 #[test]

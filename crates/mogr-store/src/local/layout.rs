@@ -1,7 +1,7 @@
 //! Where things live under the data root. On-disk names never contain key text: objects are
 //! addressed by the SHA-1 of their key, so no key can name a path outside its bucket.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -11,6 +11,8 @@ use sha1::{Digest, Sha1};
 const BUCKETS_DIR: &str = "buckets";
 /// Staging area for temp files; inside the root so a rename never crosses filesystems.
 const TMP_DIR: &str = "tmp";
+/// Intent records of multi-record commits not yet known to be complete.
+const JOURNAL_DIR: &str = "journal";
 /// A bucket's facts (creation time, ACL).
 pub(crate) const BUCKET_FILE: &str = "bucket.json";
 /// Per-bucket directory of objects.
@@ -36,6 +38,11 @@ impl Layout {
         }
     }
 
+    /// The data root.
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// The directory of all buckets.
     pub(crate) fn buckets_dir(&self) -> PathBuf {
         self.root.join(BUCKETS_DIR)
@@ -44,6 +51,49 @@ impl Layout {
     /// The staging directory.
     pub(crate) fn tmp_dir(&self) -> PathBuf {
         self.root.join(TMP_DIR)
+    }
+
+    /// The directory of commit intent records.
+    pub(crate) fn journal_dir(&self) -> PathBuf {
+        self.root.join(JOURNAL_DIR)
+    }
+
+    /// A fresh intent record path; names sort in creation order, so intents left by a crash
+    /// are rolled forward in the order they were made.
+    pub(crate) fn journal_path(&self) -> PathBuf {
+        self.journal_dir()
+            .join(format!("{}.json", time_ordered_id()))
+    }
+
+    /// `path` relative to the root, `/`-separated, for an intent record; `None` if it is
+    /// not under the root or not plain text (every path we build is ASCII).
+    pub(crate) fn relative(&self, path: &Path) -> Option<String> {
+        let rest = path.strip_prefix(&self.root).ok()?;
+        let parts: Option<Vec<&str>> = rest
+            .components()
+            .map(|c| match c {
+                Component::Normal(name) => name.to_str(),
+                _ => None,
+            })
+            .collect();
+        parts.filter(|p| !p.is_empty()).map(|p| p.join("/"))
+    }
+
+    /// The inverse of [`Layout::relative`]; `None` for anything that could leave the root
+    /// (an absolute path, `..`, `.` or an empty segment).
+    pub(crate) fn resolve(&self, relative: &str) -> Option<PathBuf> {
+        let mut path = self.root.clone();
+        for segment in relative.split('/') {
+            let plain = !segment.is_empty()
+                && segment != "."
+                && segment != ".."
+                && !segment.contains(['\\', '\0']);
+            if !plain {
+                return None;
+            }
+            path.push(segment);
+        }
+        Some(path)
     }
 
     /// A fresh, unused path in the staging directory.
@@ -90,11 +140,16 @@ impl Layout {
 /// Length of an upload id in hex digits.
 const UPLOAD_ID_LEN: usize = 32;
 
-/// A new upload id: 16 hex digits of the creation time in nanoseconds, then 16 random ones.
-/// Ids of one key thus sort in initiation order, which is the order List Multipart Uploads
-/// promises, and an upload-id-marker keeps its place even after its upload is gone.
+/// A new upload id: a [`time_ordered_id`]. Ids of one key thus sort in initiation order,
+/// which is the order List Multipart Uploads promises, and an upload-id-marker keeps its
+/// place even after its upload is gone.
 pub(crate) fn new_upload_id() -> String {
-    // Strictly increasing within the process even when the clock is coarse or steps back.
+    time_ordered_id()
+}
+
+/// 16 hex digits of the creation time in nanoseconds, then 16 random ones: unique, and
+/// ordered by creation within the process even when the clock is coarse or steps back.
+fn time_ordered_id() -> String {
     static LAST: AtomicU64 = AtomicU64::new(0);
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -152,6 +207,27 @@ mod tests {
         assert!(!is_upload_id("../../../../../../../../../../etc"));
         assert!(!is_upload_id("0123456789ABCDEF0123456789abcdef"));
         assert!(!is_upload_id(""));
+    }
+
+    #[test]
+    fn intent_paths_stay_under_the_root() {
+        let layout = Layout::new(Path::new("/data"));
+        let (path, _) = layout.object_path("b-1", "k");
+        let relative = layout.relative(&path).unwrap();
+        assert!(relative.starts_with("buckets/b-1/objects/"));
+        assert_eq!(layout.resolve(&relative), Some(path));
+        assert_eq!(layout.relative(Path::new("/elsewhere/x")), None);
+        for bad in [
+            "",
+            "/etc/passwd",
+            "a/../../x",
+            "./a",
+            "a//b",
+            "..",
+            "a/b\\c",
+        ] {
+            assert_eq!(layout.resolve(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

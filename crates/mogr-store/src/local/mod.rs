@@ -3,6 +3,7 @@
 //! Layout under the data root:
 //! ```text
 //! tmp/                                   staging: every write lands here first
+//! journal/<id>.json                      intents of multi-record commits under way
 //! buckets/<bucket>/bucket.json           creation time and ACL
 //! buckets/<bucket>/objects/ab/cd/<sha1(key)>.obj
 //!                                        one record per object: body, then a JSON trailer
@@ -11,12 +12,15 @@
 //! buckets/<bucket>/uploads/<id>/part-00001    part records (same format as objects)
 //! ```
 //! A write streams into a temp record, is synced, then renamed into place and the directory
-//! synced, so an object is visible only whole and its metadata travels with it. Keys are
+//! synced, so an object is visible only whole and its metadata travels with it. A commit of
+//! several records (or of a record and an upload's retirement) is first written down as an
+//! intent in `journal/`, which open rolls forward after a crash (see `journal`). Keys are
 //! served from an in-memory ordered index per bucket, rebuilt from the trailers at open, so
 //! one data root belongs to one `LocalStore` (one process) at a time.
 
 mod bucket;
 mod buckets;
+mod journal;
 mod layout;
 mod list;
 mod multipart;
@@ -35,9 +39,9 @@ use async_trait::async_trait;
 use self::bucket::Bucket;
 use self::layout::Layout;
 use crate::types::{
-    validate_bucket, Acl, BucketInfo, ByteRange, ByteStream, CompletedPart, GetObject, ListPage,
-    ListQuery, ListUploadsPage, ListUploadsQuery, MultipartUpload, ObjectMeta, PartInfo, PutItem,
-    PutOptions,
+    validate_bucket, Acl, BucketInfo, ByteRange, ByteStream, CompletedPart, CompletedUpload,
+    GetObject, ListPage, ListQuery, ListUploadsPage, ListUploadsQuery, MultipartUpload, ObjectMeta,
+    PartInfo, PutItem, PutOptions,
 };
 use crate::{Result, Store, StoreError};
 
@@ -48,6 +52,23 @@ pub struct LocalStore {
     buckets: RwLock<BTreeMap<String, Arc<Bucket>>>,
     /// Serialises bucket creation and removal.
     admin: tokio::sync::Mutex<()>,
+    /// Where the next multi-record commit stops as if the process died (crash tests).
+    #[cfg(feature = "crash-points")]
+    crash: std::sync::Mutex<Option<CrashPoint>>,
+}
+
+/// Where a multi-record commit stops as if the process died there: nothing after it runs,
+/// no staged file is deleted and the intent stays. Only for the crash tests (feature
+/// `crash-points`); the next [`LocalStore::open`] shows what a restart would find.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "crash-points"), allow(dead_code))]
+pub enum CrashPoint {
+    /// Every record staged and synced; the intent not yet written.
+    BeforeIntent,
+    /// The intent written, then this many of its steps done: the renames in order, then
+    /// the upload's retirement. At or past the last step: all done, the intent not deleted.
+    AfterSteps(usize),
 }
 
 impl LocalStore {
@@ -57,6 +78,10 @@ impl LocalStore {
         let layout = Layout::new(root.as_ref());
         std::fs::create_dir_all(layout.buckets_dir())?;
         std::fs::create_dir_all(layout.tmp_dir())?;
+        std::fs::create_dir_all(layout.journal_dir())?;
+        // Before the sweep, which would delete the staged records an intent still needs, and
+        // before the indexes are read, so they see every batch whole.
+        journal::recover_blocking(&layout)?;
         sweep_staging(&layout.tmp_dir())?;
         let mut buckets = BTreeMap::new();
         for entry in std::fs::read_dir(layout.buckets_dir())? {
@@ -84,7 +109,28 @@ impl LocalStore {
             layout,
             buckets: RwLock::new(buckets),
             admin: tokio::sync::Mutex::new(()),
+            #[cfg(feature = "crash-points")]
+            crash: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Make the next multi-record commit stop at `point` as if the process died there.
+    #[cfg(feature = "crash-points")]
+    #[doc(hidden)]
+    pub fn crash_at(&self, point: CrashPoint) {
+        *self.crash.lock().unwrap_or_else(PoisonError::into_inner) = Some(point);
+    }
+
+    /// The crash point armed for this commit, if any (consumed).
+    fn take_crash_point(&self) -> Option<CrashPoint> {
+        #[cfg(feature = "crash-points")]
+        return self
+            .crash
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        #[cfg(not(feature = "crash-points"))]
+        None
     }
 
     /// The live bucket `name`.
@@ -213,14 +259,16 @@ impl Store for LocalStore {
             .await
     }
 
-    async fn complete_multipart(
+    async fn complete_multipart_with(
         &self,
         bucket: &str,
         key: &str,
         upload_id: &str,
         parts: &[CompletedPart],
-    ) -> Result<ObjectMeta> {
-        self.complete_multipart_impl(bucket, key, upload_id, parts)
+        keep_original: bool,
+        extra: Vec<PutItem>,
+    ) -> Result<CompletedUpload> {
+        self.complete_multipart_impl(bucket, key, upload_id, parts, keep_original, extra)
             .await
     }
 

@@ -1,5 +1,6 @@
 //! Multipart uploads: parts are records in the upload's directory; completing concatenates
-//! them into one object record and publishes it like any other write.
+//! them into one object record and publishes it, with any extra objects, in one commit that
+//! also retires the upload.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -13,14 +14,15 @@ use tokio_util::io::ReaderStream;
 
 use super::bucket::Bucket;
 use super::layout::{is_upload_id, new_upload_id, part_number_of, UPLOAD_FILE};
-use super::objects::{Staged, READ_CHUNK};
+use super::objects::{Retire, Staged, READ_CHUNK};
 use super::record::{join_time, open_record, RecordHeader};
 use super::upload_list;
-use super::writer::{remove_tree, stage_small_file, sync_dirs, RecordWriter};
+use super::writer::{stage_small_file, sync_dirs, RecordWriter};
 use super::LocalStore;
 use crate::types::{
-    validate_key, ByteStream, CompletedPart, ListUploadsPage, ListUploadsQuery, MultipartUpload,
-    ObjectAttrs, ObjectMeta, PartInfo, PutOptions, UploadSummary, MIN_PART_SIZE,
+    validate_key, ByteStream, CompletedPart, CompletedUpload, ListUploadsPage, ListUploadsQuery,
+    MultipartUpload, ObjectAttrs, ObjectMeta, PartInfo, PutItem, PutOptions, UploadSummary,
+    MIN_PART_SIZE,
 };
 use crate::{Result, StoreError};
 
@@ -327,12 +329,50 @@ impl LocalStore {
         key: &str,
         upload_id: &str,
         parts: &[CompletedPart],
-    ) -> Result<ObjectMeta> {
+        keep_original: bool,
+        extra: Vec<PutItem>,
+    ) -> Result<CompletedUpload> {
         let (bucket, upload, chosen) = self.choose_parts(bucket, key, upload_id, parts).await?;
-        let mut writer = RecordWriter::create(&self.layout).await?;
+        let targets = self.check_items(extra)?;
+        let (original, staged_original) = self
+            .assemble(&bucket, key, upload.attrs, &chosen, keep_original)
+            .await?;
+        let mut staged: Vec<Staged> = staged_original.into_iter().collect();
+        let extra = self.stage_items(targets).await?;
+        let extra_metas = extra.iter().map(|s| s.header.to_meta()).collect();
+        // The original first, so an extra item written to its key replaces it.
+        staged.extend(extra);
+        let retire = Retire {
+            bucket,
+            upload_id: upload_id.to_string(),
+        };
+        self.publish(staged, Some(retire)).await?;
+        Ok(CompletedUpload {
+            original,
+            extra: extra_metas,
+        })
+    }
+
+    /// Read the chosen parts in order into a staged record of `key` (only when `keep`; else
+    /// just through a CRC), returning the assembled object's metadata and the record.
+    async fn assemble(
+        &self,
+        bucket: &Arc<Bucket>,
+        key: &str,
+        attrs: ObjectAttrs,
+        chosen: &[ChosenPart],
+        keep: bool,
+    ) -> Result<(ObjectMeta, Option<Staged>)> {
+        let mut writer = if keep {
+            Some(RecordWriter::create(&self.layout).await?)
+        } else {
+            None
+        };
+        let mut crc = crate::CRC64.digest();
+        let mut size = 0u64;
         let mut part_md5s = Md5::new();
         let mut buf = vec![0u8; READ_CHUNK * 4];
-        for part in &chosen {
+        for part in chosen {
             let (file, header) = open_chosen(part).await.map_err(|_| {
                 StoreError::InvalidPart(
                     "a part changed while the upload was being completed".into(),
@@ -344,37 +384,37 @@ impl LocalStore {
             let mut body = file.take(header.size);
             loop {
                 let n = body.read(&mut buf).await?;
-                if n == 0 {
+                let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
                     break;
+                };
+                match writer.as_mut() {
+                    Some(writer) => writer.write(chunk).await?,
+                    None => {
+                        crc.update(chunk);
+                        size += n as u64;
+                    }
                 }
-                writer.write(buf.get(..n).unwrap_or_default()).await?;
             }
         }
-        let digests = writer.digests();
+        let (size, crc64) = match &writer {
+            Some(writer) => {
+                let digests = writer.digests();
+                (digests.size, digests.crc64)
+            }
+            None => (size, crc.finalize()),
+        };
         let etag = format!("{}-{}", hex::encode(part_md5s.finalize()), chosen.len());
-        let header = RecordHeader::new(
-            key,
-            digests.size,
-            etag,
-            digests.crc64,
-            SystemTime::now(),
-            upload.attrs,
-        );
-        let temp = writer.seal(&header).await?;
+        let header = RecordHeader::new(key, size, etag, crc64, SystemTime::now(), attrs);
         let meta = header.to_meta();
-        self.publish(vec![Staged {
-            bucket: bucket.clone(),
-            header,
-            temp,
-        }])
-        .await?;
-        // The object is stored; a racing complete or abort may already have removed the upload.
-        let _ = remove_tree(
-            &self.layout,
-            &self.layout.upload_dir(&bucket.name, upload_id),
-        )
-        .await;
-        Ok(meta)
+        let staged = match writer {
+            Some(writer) => Some(Staged {
+                bucket: bucket.clone(),
+                temp: writer.seal(&header).await?,
+                header,
+            }),
+            None => None,
+        };
+        Ok((meta, staged))
     }
 
     pub(super) async fn abort_multipart_impl(
@@ -384,17 +424,25 @@ impl LocalStore {
         upload_id: &str,
     ) -> Result<()> {
         let (bucket, _) = self.upload(bucket, key, upload_id).await?;
-        match remove_tree(
-            &self.layout,
-            &self.layout.upload_dir(&bucket.name, upload_id),
-        )
-        .await
-        {
-            Err(StoreError::Io(e)) if e.kind() == io::ErrorKind::NotFound => {
-                Err(StoreError::NoSuchUpload)
-            }
-            other => other,
+        let dir = self.layout.upload_dir(&bucket.name, upload_id);
+        let grave = self.layout.tmp_path("gone");
+        // Under the gate, which a completion holds while it checks for and retires the
+        // upload, so an abort and a completion of the same upload cannot both win.
+        let gate = bucket.gate.lock().await;
+        if gate.deleted {
+            return Err(StoreError::NoSuchBucket);
         }
+        let moved = tokio::fs::rename(&dir, &grave).await;
+        drop(gate);
+        match moved {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::NoSuchUpload),
+            Err(e) => return Err(e.into()),
+        }
+        sync_dirs(vec![self.layout.uploads_dir(&bucket.name)]).await?;
+        // Already invisible; the next open sweeps whatever is left.
+        let _ = tokio::fs::remove_dir_all(&grave).await;
+        Ok(())
     }
 
     pub(super) async fn list_multipart_uploads_impl(

@@ -1,6 +1,7 @@
 //! Object reads, writes and deletes, and publishing staged records.
 
 use std::io::{self, SeekFrom};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -8,11 +9,12 @@ use futures::{StreamExt, TryStreamExt};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
-use super::bucket::{Bucket, IndexEntry};
-use super::layout::OBJECTS_DIR;
+use super::bucket::{Bucket, Gate, IndexEntry};
+use super::journal::{self, Intent};
+use super::layout::{OBJECTS_DIR, UPLOAD_FILE};
 use super::record::{open_record, RecordHeader};
 use super::writer::{ensure_dir, sync_dir, sync_dirs, RecordWriter, TempFile};
-use super::LocalStore;
+use super::{CrashPoint, LocalStore};
 use crate::types::{
     validate_key, ByteRange, ByteStream, GetObject, ObjectMeta, PutItem, PutOptions,
 };
@@ -22,6 +24,14 @@ use crate::{Result, StoreError};
 pub(crate) const READ_CHUNK: usize = 256 * 1024;
 /// How many records of a batch are staged at once.
 const STAGE_CONCURRENCY: usize = 8;
+
+/// An upload to retire in the commit that publishes its object.
+pub(crate) struct Retire {
+    /// The upload's bucket.
+    pub bucket: Arc<Bucket>,
+    /// The upload id (already checked with `is_upload_id`).
+    pub upload_id: String,
+}
 
 /// A synced temp record waiting to be renamed into place.
 pub(crate) struct Staged {
@@ -47,7 +57,7 @@ impl LocalStore {
         writer.write_stream(body).await?;
         let staged = self.seal_object(writer, bucket, key, opts).await?;
         let meta = staged.header.to_meta();
-        self.publish(vec![staged]).await?;
+        self.publish(vec![staged], None).await?;
         Ok(meta)
     }
 
@@ -81,15 +91,33 @@ impl LocalStore {
         &self,
         items: Vec<PutItem>,
     ) -> Result<Vec<ObjectMeta>> {
-        // Refuse bad names before writing anything.
-        let mut targets = Vec::with_capacity(items.len());
-        for item in items {
-            let bucket = self.bucket(&item.bucket)?;
-            validate_key(&item.key)?;
-            targets.push((bucket, item));
-        }
-        // On any failure the staged records are dropped, which deletes them.
-        let staged: Vec<Staged> = futures::stream::iter(targets)
+        let targets = self.check_items(items)?;
+        let staged = self.stage_items(targets).await?;
+        let metas = staged.iter().map(|s| s.header.to_meta()).collect();
+        self.publish(staged, None).await?;
+        Ok(metas)
+    }
+
+    /// Resolve each item's bucket and check its key, so bad names are refused before
+    /// anything is written.
+    pub(crate) fn check_items(&self, items: Vec<PutItem>) -> Result<Vec<(Arc<Bucket>, PutItem)>> {
+        items
+            .into_iter()
+            .map(|item| {
+                let bucket = self.bucket(&item.bucket)?;
+                validate_key(&item.key)?;
+                Ok((bucket, item))
+            })
+            .collect()
+    }
+
+    /// Stage and seal every item (a few at a time). On any failure the records staged so far
+    /// are dropped, which deletes them.
+    pub(crate) async fn stage_items(
+        &self,
+        targets: Vec<(Arc<Bucket>, PutItem)>,
+    ) -> Result<Vec<Staged>> {
+        futures::stream::iter(targets)
             .map(|(bucket, item)| async move {
                 let mut writer = RecordWriter::create(&self.layout).await?;
                 writer.write(&item.body).await?;
@@ -97,38 +125,60 @@ impl LocalStore {
             })
             .buffered(STAGE_CONCURRENCY)
             .try_collect()
-            .await?;
-        let metas = staged.iter().map(|s| s.header.to_meta()).collect();
-        self.publish(staged).await?;
-        Ok(metas)
+            .await
     }
 
-    /// Rename staged records into place and index them, holding every involved bucket's gate
-    /// so the index changes in the same order as the directory tree. Directories are created
-    /// before the first rename, so a batch fails before anything becomes visible except on an
-    /// I/O error during the renames themselves.
-    pub(crate) async fn publish(&self, staged: Vec<Staged>) -> Result<()> {
-        let mut buckets: Vec<Arc<Bucket>> = staged.iter().map(|s| s.bucket.clone()).collect();
-        // A fixed lock order keeps two batches over the same buckets from deadlocking.
+    /// Make staged records visible, in order (a later record for the same key wins), and
+    /// retire `retire`'s upload in the same commit. One record alone is one atomic rename;
+    /// anything more goes through an intent so that a crash cannot leave part of it done.
+    pub(crate) async fn publish(&self, staged: Vec<Staged>, retire: Option<Retire>) -> Result<()> {
+        match (staged.len(), retire) {
+            (0, None) => Ok(()),
+            (1, None) => self.publish_one(staged).await,
+            (_, retire) => self.commit(staged, retire).await,
+        }
+    }
+
+    /// Lock the gates of `buckets` (in name order, so two batches over the same buckets
+    /// cannot deadlock), failing if one was deleted meanwhile.
+    async fn lock_gates<'a>(
+        &self,
+        buckets: &'a mut Vec<Arc<Bucket>>,
+    ) -> Result<Vec<tokio::sync::MutexGuard<'a, Gate>>> {
         buckets.sort_by(|a, b| a.name.cmp(&b.name));
         buckets.dedup_by(|a, b| Arc::ptr_eq(a, b));
         let mut gates = Vec::with_capacity(buckets.len());
-        for bucket in &buckets {
+        for bucket in buckets.iter() {
             let gate = bucket.gate.lock().await;
             if gate.deleted {
                 return Err(StoreError::NoSuchBucket);
             }
             gates.push(gate);
         }
-        let mut dirs = Vec::new();
+        Ok(gates)
+    }
+
+    /// Where each staged record goes. Creates missing directories and returns every
+    /// directory whose entries changed, for syncing.
+    async fn places(&self, staged: &[Staged]) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
+        let mut created = Vec::new();
         let mut places = Vec::with_capacity(staged.len());
-        for item in &staged {
+        for item in staged {
             let (path, dir) = self.layout.object_path(&item.bucket.name, &item.header.key);
             let objects = self.layout.bucket_dir(&item.bucket.name).join(OBJECTS_DIR);
-            dirs.extend(ensure_dir(&dir, &objects).await?);
-            dirs.push(dir);
+            created.extend(ensure_dir(&dir, &objects).await?);
             places.push(path);
         }
+        Ok((places, created))
+    }
+
+    /// Rename one staged record into place and index it, under its bucket's gate so the
+    /// index changes in the same order as the directory tree.
+    async fn publish_one(&self, staged: Vec<Staged>) -> Result<()> {
+        let mut buckets: Vec<Arc<Bucket>> = staged.iter().map(|s| s.bucket.clone()).collect();
+        let gates = self.lock_gates(&mut buckets).await?;
+        let (places, mut dirs) = self.places(&staged).await?;
+        dirs.extend(places.iter().filter_map(|p| p.parent().map(PathBuf::from)));
         for (item, path) in staged.into_iter().zip(places) {
             tokio::fs::rename(item.temp.path(), &path).await?;
             item.temp.disarm();
@@ -138,6 +188,80 @@ impl LocalStore {
         }
         drop(gates);
         sync_dirs(dirs).await
+    }
+
+    /// The journaled commit: write the intent, apply it, index, forget it. Everything up to
+    /// the intent can fail cleanly (the staged records are dropped and deleted); once the
+    /// intent is durable the staged records belong to it, and an error or a crash leaves
+    /// them for the next open to roll forward. The gates are held until every step is
+    /// durable, so no later write to these keys can be overtaken by a replay.
+    async fn commit(&self, staged: Vec<Staged>, retire: Option<Retire>) -> Result<()> {
+        let mut buckets: Vec<Arc<Bucket>> = staged.iter().map(|s| s.bucket.clone()).collect();
+        buckets.extend(retire.as_ref().map(|r| r.bucket.clone()));
+        let gates = self.lock_gates(&mut buckets).await?;
+        let upload_dir = match &retire {
+            Some(retire) => Some(self.upload_to_retire(retire).await?),
+            None => None,
+        };
+        let (places, created) = self.places(&staged).await?;
+        // Durable before the intent names places inside them.
+        sync_dirs(created).await?;
+        let mut intent = Intent::default();
+        for (item, path) in staged.iter().zip(&places) {
+            intent.rename(&self.layout, item.temp.path(), path)?;
+        }
+        if let Some(dir) = &upload_dir {
+            intent.retire(&self.layout, dir)?;
+        }
+        let crash = self.take_crash_point();
+        if crash == Some(CrashPoint::BeforeIntent) {
+            staged.into_iter().for_each(|s| s.temp.disarm());
+            return Err(journal::simulated_crash().into());
+        }
+        let record = journal::record(&self.layout, &intent).await?;
+        let records: Vec<(Arc<Bucket>, RecordHeader)> = staged
+            .into_iter()
+            .map(|s| {
+                s.temp.disarm();
+                (s.bucket, s.header)
+            })
+            .collect();
+        let stop_after = match crash {
+            Some(CrashPoint::AfterSteps(n)) => Some(n),
+            _ => None,
+        };
+        let layout = self.layout.clone();
+        let graves = tokio::task::spawn_blocking(move || {
+            journal::apply_blocking(&layout, &intent, stop_after)
+        })
+        .await
+        .map_err(io::Error::other)??;
+        for (bucket, header) in &records {
+            bucket
+                .index_mut()
+                .insert(header.key.clone(), IndexEntry::of(header));
+        }
+        drop(gates);
+        journal::forget(record).await;
+        for grave in graves {
+            // Already invisible; the next open sweeps whatever is left.
+            let _ = tokio::fs::remove_dir_all(grave).await;
+        }
+        Ok(())
+    }
+
+    /// The directory of an upload about to be retired; `NoSuchUpload` if it is gone. Called
+    /// under the bucket's gate, which completions and aborts of the upload also hold, so of
+    /// two racing completions only the first finds it.
+    async fn upload_to_retire(&self, retire: &Retire) -> Result<PathBuf> {
+        let dir = self
+            .layout
+            .upload_dir(&retire.bucket.name, &retire.upload_id);
+        match tokio::fs::metadata(dir.join(UPLOAD_FILE)).await {
+            Ok(_) => Ok(dir),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StoreError::NoSuchUpload),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The record of `key`, positioned at the start of its body.
