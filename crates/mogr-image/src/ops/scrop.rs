@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 use image::DynamicImage;
 
-use super::channels::{eight_bit, samples};
+use super::channels::{eight_bit, from_samples, has_alpha, premultiply, samples, unpremultiply};
 use super::transform::{Size, Transform};
 use crate::error::{ImageError, Result};
 
@@ -304,12 +304,32 @@ fn premul(c: u8, a: u8) -> u8 {
     ((u32::from(c) * u32::from(a) + 127) / 255) as u8
 }
 
-/// Resamples `frame` to exactly `to`.
+/// Resamples `frame` to exactly `to` (Lanczos3; premultiplied when the frame has alpha, so
+/// transparent pixels lend no colour to visible ones).
 fn resize(frame: &DynamicImage, to: Size) -> Result<DynamicImage> {
     if frame.width() == to.width && frame.height() == to.height {
         return Ok(frame.clone());
     }
-    Ok(frame.resize_exact(to.width, to.height, image::imageops::FilterType::Lanczos3))
+    let filter = image::imageops::FilterType::Lanczos3;
+    let frame = eight_bit(frame);
+    let (src, channels) = samples(&frame);
+    if !has_alpha(channels) {
+        return Ok(frame.resize_exact(to.width, to.height, filter));
+    }
+    let (w, h) = (frame.width(), frame.height());
+    let mut data = src.to_vec();
+    premultiply(&mut data, channels, w as usize * channels);
+    let premultiplied = from_samples(w, h, channels, data).ok_or_else(layout_error)?;
+    let out = premultiplied.resize_exact(to.width, to.height, filter);
+    let (scaled, _) = samples(&out);
+    let mut data = scaled.to_vec();
+    unpremultiply(&mut data, channels, to.width as usize * channels);
+    from_samples(to.width, to.height, channels, data).ok_or_else(layout_error)
+}
+
+/// The (unreachable) failure to rebuild a frame of the size just read.
+fn layout_error() -> ImageError {
+    ImageError::InvalidArgument("scrop: unsupported pixel layout".into())
 }
 
 #[cfg(test)]
@@ -399,6 +419,20 @@ mod tests {
         assert_eq!(op.output_size(Size::new(7, 3)).unwrap(), Size::new(100, 50));
         let err = Scrop::new(0, 5).output_size(Size::new(7, 3)).unwrap_err();
         assert!(matches!(&err, ImageError::InvalidArgument(m) if m.starts_with("scrop")));
+    }
+
+    #[test]
+    fn transparent_edges_keep_their_colour_when_scaled() {
+        // Opaque red over transparent black, scaled down: no visible pixel turns dark red.
+        let img = DynamicImage::ImageRgba8(image::RgbaImage::from_fn(64, 64, |x, _| {
+            if x < 32 {
+                image::Rgba([255, 0, 0, 255])
+            } else {
+                image::Rgba([0, 0, 0, 0])
+            }
+        }));
+        let out = Scrop::new(16, 16).apply_frame(&img).unwrap().to_rgba8();
+        assert!(out.pixels().filter(|p| p.0[3] >= 32).all(|p| p.0[0] >= 240));
     }
 
     #[test]
