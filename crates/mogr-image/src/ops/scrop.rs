@@ -9,8 +9,12 @@
 //! 2. Interest: on a small grid of cell averages (at most 256 cells along the long side), each
 //!    cell scores edges (Laplacian of luma), saturation (chroma of non-dark cells) and
 //!    skin-like hue, weighted so that faces (skin plus edges) tend to win.
-//! 3. Choice: along the free axis, the window position with the highest total interest; ties
-//!    (a flat image) go to the position closest to the centre.
+//! 3. Choice: along the free axis, the window position with the highest interest, cells
+//!    weighted more near the window's centre so the detail ends up centred; ties (a flat
+//!    image) go to the middle of the image.
+//!
+//! Unlike CI, an image without a face is still cropped (to its most detailed part) rather
+//! than returned unchanged.
 
 use std::sync::OnceLock;
 
