@@ -14,4 +14,5 @@ mod encode_still;
 mod encode_support;
 mod engine_corpus;
 mod engine_rules;
+mod ops_effects;
 mod robustness;
