@@ -33,6 +33,9 @@ while (($#)); do
     shift
 done
 
+# One clean build per run: incremental artefacts would only cost disk (gigabytes) and time.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mogr-test.XXXXXX")
 SERVER_PID=
 failed_steps=()

@@ -79,6 +79,10 @@ pub enum AuthError {
     /// copy while the server might act on another.
     #[error("signed header `{0}` is sent more than once")]
     RepeatedSignedHeader(String),
+    /// A signed query parameter occurs more than once (in any letter case): the signature
+    /// covers one value while a handler might read another.
+    #[error("signed parameter `{0}` occurs more than once")]
+    RepeatedSignedParameter(String),
     /// The recomputed signature differs; carries the server's strings for the error body.
     #[error("signature does not match")]
     Mismatch {
@@ -110,6 +114,10 @@ impl From<AuthError> for CosError {
             AuthError::RepeatedSignedHeader(name) => CosError::with_message(
                 ErrorCode::InvalidRequest,
                 format!("The signed header {name} is sent more than once."),
+            ),
+            AuthError::RepeatedSignedParameter(name) => CosError::with_message(
+                ErrorCode::InvalidRequest,
+                format!("The signed parameter {name} occurs more than once."),
             ),
             AuthError::Mismatch {
                 string_to_sign,
@@ -318,13 +326,20 @@ fn format_string(method: &str, path: &str, params: &str, headers: &str) -> Strin
 }
 
 /// HttpParameters from the listed names; the flag is false when a listed one is absent.
-fn http_parameters(list: &[String], query: &Query) -> (String, bool) {
-    // One pass over the query; the first parameter of a name is the one that counts.
+///
+/// A listed name may occur only once in the query, whatever its case or encoding: the
+/// signature covers one value, and a handler reading a parameter by its exact name could
+/// otherwise be handed another copy (`RESPONSE-CONTENT-TYPE=text/plain&response-content-type=text/html`).
+fn http_parameters(list: &[String], query: &Query) -> Result<(String, bool), AuthError> {
     let mut by_name: HashMap<String, &str> = HashMap::new();
     for p in query {
-        by_name
-            .entry(canonical_key(&p.key))
-            .or_insert(p.value.as_str());
+        let canonical = canonical_key(&p.key);
+        if !list.contains(&canonical) {
+            continue;
+        }
+        if by_name.insert(canonical, p.value.as_str()).is_some() {
+            return Err(AuthError::RepeatedSignedParameter(p.key.clone()));
+        }
     }
     let mut all_present = true;
     let parts: Vec<String> = list
@@ -335,7 +350,7 @@ fn http_parameters(list: &[String], query: &Query) -> (String, bool) {
             format!("{name}={}", value.unwrap_or_default())
         })
         .collect();
-    (parts.join("&"), all_present)
+    Ok((parts.join("&"), all_present))
 }
 
 /// The trimmed value of each canonical name listed in `list`; a listed header sent more than
@@ -419,7 +434,7 @@ pub fn verify(
     if now_unix.saturating_add(CLOCK_SKEW_SECS) < start || now_unix > end {
         return Err(AuthError::Expired);
     }
-    let (params, params_present) = http_parameters(&p.url_param_list, req.query);
+    let (params, params_present) = http_parameters(&p.url_param_list, req.query)?;
     let (header_variants, headers_present) = http_header_variants(&p.header_list, req.headers)?;
     let mut first: Option<(String, String)> = None;
     for headers in &header_variants {

@@ -231,7 +231,31 @@ impl Engine {
         let pixels = u64::from(img.width) * u64::from(img.height) * img.frames.len() as u64;
         let predicted = budget::predict(budget::encode_ms_per_mp(format, &self.config), pixels);
         budget.ensure(predicted, &format!("the {} encode", format.name()))?;
-        let bytes = encode::encode_within(&img, &settings, &self.config, budget)?;
+        let (bytes, quality) = match stage.output.size_limit {
+            Some(limit) if aims_at_size(format, &img) => {
+                let (bytes, quality) =
+                    ops::size_limit::search(limit.bytes, settings.quality, |quality| {
+                        budget.check()?;
+                        let at = EncodeSettings {
+                            quality,
+                            ..settings
+                        };
+                        encode::encode_within(&img, &at, &self.config, budget)
+                    })?;
+                if ops::size_limit::prefer_original(
+                    limit.original_if_larger,
+                    input.len() as u64,
+                    bytes.len() as u64,
+                ) {
+                    return Ok(original(input));
+                }
+                (bytes, quality)
+            }
+            _ => (
+                encode::encode_within(&img, &settings, &self.config, budget)?,
+                settings.quality,
+            ),
+        };
         if bytes.len() as u64 > limits.max_input_bytes {
             return Err(ImageError::TooLarge(format!(
                 "output of {} bytes is over the {} byte limit",
@@ -246,9 +270,17 @@ impl Engine {
             width: img.width,
             height: img.height,
             frame_count: img.frames.len() as u32,
-            quality: uses_quality(format, &img).then_some(settings.quality),
+            quality: uses_quality(format, &img).then_some(quality),
         })
     }
+}
+
+/// Whether `size-limit` applies: a JPEG or lossy WebP output, whose size follows its quality.
+fn aims_at_size(format: OutputFormat, img: &Image) -> bool {
+    matches!(
+        format,
+        OutputFormat::Jpeg | OutputFormat::Yjpeg | OutputFormat::Webp
+    ) && uses_quality(format, img)
 }
 
 /// One operation of a stage, ready to run.

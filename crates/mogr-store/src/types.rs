@@ -288,10 +288,12 @@ pub fn validate_key(key: &str) -> Result<(), StoreError> {
     if key.len() > MAX_KEY_LEN {
         return Err(StoreError::KeyTooLong(key.len()));
     }
-    // C0 controls and DEL: XML 1.0 cannot carry most of them at all, not even as character
-    // references, and parsers rewrite the others (CR becomes LF), so a plain listing naming
-    // such a key would not parse, or would hand back another key. NUL would also cut paths.
-    if key.is_empty() || key.bytes().any(is_control) || key.starts_with('/') || key.contains('\\') {
+    // Listings carry keys in XML: see `is_unlistable_char`. NUL would also cut paths.
+    if key.is_empty()
+        || key.chars().any(is_unlistable_char)
+        || key.starts_with('/')
+        || key.contains('\\')
+    {
         return Err(StoreError::InvalidKey(key.to_string()));
     }
     if key.split('/').any(|seg| seg == ".." || seg == ".") {
@@ -300,9 +302,13 @@ pub fn validate_key(key: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// U+0000..=U+001F and U+007F (a UTF-8 byte below 0x80 is always the whole character).
-fn is_control(b: u8) -> bool {
-    b < 0x20 || b == 0x7f
+/// Characters a key (or a listing parameter echoed next to keys) may not hold: C0 controls,
+/// DEL, U+FFFE and U+FFFF. XML 1.0 cannot carry most of them at all, not even as character
+/// references, and parsers rewrite the others (CR becomes LF), so a plain listing naming such
+/// a key would not parse, or would hand back another key. (Surrogates cannot occur in a
+/// Rust string.)
+pub fn is_unlistable_char(c: char) -> bool {
+    c < ' ' || c == '\u{7f}' || c == '\u{fffe}' || c == '\u{ffff}'
 }
 
 /// Valid bucket names: `<name>-<appid>`, lower-case letters, digits and `-` (COS's own check).

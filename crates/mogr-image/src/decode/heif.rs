@@ -4,8 +4,9 @@
 //! primary still image, one frame.
 //!
 //! The primary image's size (its `ispe`) is not all libheif allocates for: every size the file
-//! declares is checked first (see `heif_items`), and the decoded planes are checked against the
-//! reported size before they are copied.
+//! declares, and every picture size coded in its HEVC/AV1 streams, is checked first (see
+//! `heif_items`), and the decoded planes are checked against the reported size before they are
+//! copied.
 
 use std::sync::OnceLock;
 
@@ -37,6 +38,9 @@ fn open(bytes: &[u8], format: ImageFormat) -> Result<(HeifContext<'_>, ImageHand
 
 /// Header facts and metadata from the container (no pixel decoding).
 pub(super) fn read_header(bytes: &[u8], format: ImageFormat) -> Result<Header> {
+    // A file whose coded pictures are larger than its items declare would report a size the
+    // decoder does not use.
+    heif_items::check_coded(bytes, format)?;
     let (_ctx, handle) = open(bytes, format)?;
     let mut h = Header::new(format, handle.width(), handle.height());
     h.has_alpha = handle.has_alpha_channel();
@@ -89,7 +93,7 @@ fn exif_payload(block: &[u8]) -> Option<Vec<u8>> {
 /// Decode the primary image to 8-bit interleaved RGB or RGBA.
 pub(super) fn decode(bytes: &[u8], header: &mut Header, limits: &Limits) -> Result<Vec<Frame>> {
     let format = header.format;
-    heif_items::check(bytes, limits)?;
+    heif_items::check(bytes, format, limits)?;
     let (_ctx, handle) = open(bytes, format)?;
     limits.check_canvas(handle.width(), handle.height())?;
     let alpha = handle.has_alpha_channel();

@@ -2,16 +2,24 @@
 
 use mogr_rule::{Axis, Gravity as RuleGravity, Op, Rgb, ThumbSize};
 
+use crate::ops::blur::Blur;
+use crate::ops::bright::Bright;
+use crate::ops::contrast::Contrast;
 use crate::ops::crop::Crop;
 use crate::ops::cut::Cut;
 use crate::ops::flip::Flip;
 use crate::ops::geometry::{Gravity, ResizeGeometry, Rgba};
+use crate::ops::grayscale::Grayscale;
+use crate::ops::iradius::IRadius;
 use crate::ops::rotate::Rotate;
+use crate::ops::rradius::RRadius;
+use crate::ops::scrop::Scrop;
+use crate::ops::sharpen::Sharpen;
 use crate::ops::thumbnail::Thumbnail;
 use crate::ops::transform::{Size, Transform};
 
 /// The pixel transform for `op`, or `None` for operations the engine runs on the whole image
-/// (`auto-orient`, `cgif`) and for operations this build cannot execute.
+/// (`auto-orient`, `cgif`).
 pub fn transform_for(op: &Op) -> Option<Box<dyn Transform>> {
     Some(match *op {
         Op::Thumbnail { size, pad } => Box::new(thumbnail(size, pad)),
@@ -44,23 +52,15 @@ pub fn transform_for(op: &Op) -> Option<Box<dyn Transform>> {
         }),
         Op::Flip(Axis::Vertical) => Box::new(Flip::Vertical),
         Op::Flip(Axis::Horizontal) => Box::new(Flip::Horizontal),
-        // The effect operations; their transforms live in their own files.
-        // Op::Blur { radius, sigma } => Box::new(ops::blur::Blur::new(radius, sigma as f32)),
-        // Op::Sharpen(v) => Box::new(ops::sharpen::Sharpen::new(v)),
-        // Op::Bright(v) => Box::new(ops::bright::Bright::new(v)),
-        // Op::Contrast(v) => Box::new(ops::contrast::Contrast::new(v)),
-        // Op::Grayscale(on) => Box::new(ops::grayscale::Grayscale::new(on)),
-        // Op::IRadius(r) => Box::new(ops::iradius::IRadius::new(r)),
-        // Op::RRadius(r) => Box::new(ops::rradius::RRadius::new(r)),
-        // Op::Scrop { width, height } => Box::new(ops::scrop::Scrop::new(width, height)),
-        Op::Blur { .. }
-        | Op::Sharpen(_)
-        | Op::Bright(_)
-        | Op::Contrast(_)
-        | Op::Grayscale(_)
-        | Op::IRadius(_)
-        | Op::RRadius(_)
-        | Op::Scrop { .. } => return None,
+        Op::Blur { radius, sigma } => Box::new(Blur::new(radius, sigma as f32)),
+        Op::Sharpen(v) => Box::new(Sharpen::new(v)),
+        Op::Bright(v) => Box::new(Bright::new(v)),
+        Op::Contrast(v) => Box::new(Contrast::new(v)),
+        Op::Grayscale(on) => Box::new(Grayscale::new(on)),
+        Op::IRadius(r) => Box::new(IRadius::new(r)),
+        Op::RRadius(r) => Box::new(RRadius::new(r)),
+        // A new Scrop per call: it keeps the window it chose for the frames of one image.
+        Op::Scrop { width, height } => Box::new(Scrop::new(width, height)),
         Op::AutoOrient | Op::Cgif(_) => return None,
     })
 }
@@ -137,6 +137,29 @@ mod tests {
             .map(|op| transform_for(op).expect("a transform").name())
             .collect();
         assert_eq!(names, ["thumbnail", "crop", "cut", "rotate", "flip"]);
+    }
+
+    #[test]
+    fn every_effect_op_has_a_transform_named_after_its_token() {
+        let rule = "imageMogr2/blur/3x2/sharpen/70/bright/10/contrast/-10/grayscale/1\
+                    /iradius/5/rradius/5/scrop/10x10";
+        let names: Vec<&str> = ops(rule)
+            .iter()
+            .map(|op| transform_for(op).expect("a transform").name())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "blur",
+                "sharpen",
+                "bright",
+                "contrast",
+                "grayscale",
+                "iradius",
+                "rradius",
+                "scrop"
+            ]
+        );
     }
 
     #[test]

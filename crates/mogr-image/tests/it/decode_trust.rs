@@ -367,3 +367,305 @@ fn heic_item_over_the_limits_is_refused_before_decoding() {
     let err = decode(&heic, &limits).unwrap_err();
     assert!(matches!(err, ImageError::ResolutionExceed(_)), "{err:?}");
 }
+
+/// A 64x64 AVIF made by the engine's own encoder.
+fn avif() -> Vec<u8> {
+    let png = encode(DynamicImage::ImageRgb8(gradient(64, 64)), Fmt::Png);
+    Engine::default()
+        .process_rule(&png, "imageMogr2/format/avif")
+        .unwrap()
+        .bytes
+}
+
+/// (position, header length, total length, type) of the boxes laid end to end in `file[from..to]`.
+fn boxes_in(file: &[u8], from: usize, to: usize) -> Vec<(usize, usize, usize, [u8; 4])> {
+    let mut out = Vec::new();
+    let mut pos = from;
+    while pos + 8 <= to {
+        let size = u32::from_be_bytes(file[pos..pos + 4].try_into().unwrap()) as usize;
+        let kind: [u8; 4] = file[pos + 4..pos + 8].try_into().unwrap();
+        let size = if size == 0 { to - pos } else { size };
+        out.push((pos, 8, size, kind));
+        pos += size;
+    }
+    out
+}
+
+/// The payload range of the box at `path` (meta's version and flags skipped when descending).
+fn box_range(file: &[u8], path: &[&[u8; 4]]) -> (usize, usize) {
+    let (mut from, mut to) = (0, file.len());
+    for (depth, kind) in path.iter().enumerate() {
+        let (pos, header, size, _) = *boxes_in(file, from, to)
+            .iter()
+            .find(|b| &b.3 == *kind)
+            .unwrap_or_else(|| panic!("no {:?} box", String::from_utf8_lossy(*kind)));
+        from = pos + header;
+        to = pos + size;
+        if **kind == *b"meta" && depth + 1 < path.len() {
+            from += 4;
+        }
+    }
+    (from, to)
+}
+
+/// `file` with the payload of the box at `path` replaced: the sizes of the enclosing boxes grow
+/// with it, and item data offsets in the file (behind `meta`, as the encoder writes them) move.
+fn replace_box(file: &[u8], path: &[&[u8; 4]], payload: &[u8]) -> Vec<u8> {
+    let (from, to) = box_range(file, path);
+    let delta = payload.len() as i64 - (to - from) as i64;
+    let mut out = file[..from].to_vec();
+    out.extend_from_slice(payload);
+    out.extend_from_slice(&file[to..]);
+    for depth in 1..=path.len() {
+        let pos = box_range(file, &path[..depth]).0 - 8;
+        let size = u32::from_be_bytes(out[pos..pos + 4].try_into().unwrap());
+        out[pos..pos + 4].copy_from_slice(&((size as i64 + delta) as u32).to_be_bytes());
+    }
+    if !path.contains(&b"mdat") {
+        shift_iloc(&mut out, delta, 0);
+    }
+    out
+}
+
+/// Add `offset_delta` to every item's file offsets and `length_delta` to every extent length
+/// in the `iloc` (version 0 or 1, construction method 0).
+fn shift_iloc(file: &mut [u8], offset_delta: i64, length_delta: i64) {
+    let (from, _) = box_range(file, &[b"meta", b"iloc"]);
+    let version = file[from];
+    let (offset_size, length_size) = (file[from + 4] >> 4, file[from + 4] & 15);
+    let base_size = file[from + 5] >> 4;
+    let index_size = if version == 0 { 0 } else { file[from + 5] & 15 };
+    let mut pos = from + 6;
+    let field = |file: &mut [u8], pos: &mut usize, n: u8, delta: i64| {
+        let n = usize::from(n);
+        if n > 0 {
+            let mut v = file[*pos..*pos + n]
+                .iter()
+                .fold(0i64, |v, b| (v << 8) | i64::from(*b));
+            v += delta;
+            for i in 0..n {
+                file[*pos + i] = (v >> (8 * (n - 1 - i))) as u8;
+            }
+        }
+        *pos += n;
+    };
+    let count = u16::from_be_bytes([file[pos], file[pos + 1]]);
+    pos += 2;
+    for _ in 0..count {
+        pos += if version == 0 { 4 } else { 6 }; // id, method, data reference
+        let offset_delta_here = if base_size > 0 { 0 } else { offset_delta };
+        field(file, &mut pos, base_size, offset_delta);
+        let extents = u16::from_be_bytes([file[pos], file[pos + 1]]);
+        pos += 2;
+        for _ in 0..extents {
+            field(file, &mut pos, index_size, 0);
+            field(file, &mut pos, offset_size, offset_delta_here);
+            field(file, &mut pos, length_size, length_delta);
+        }
+    }
+}
+
+/// MSB-first bits of `bytes`.
+fn to_bits(bytes: &[u8]) -> Vec<bool> {
+    bytes
+        .iter()
+        .flat_map(|b| (0..8).rev().map(move |i| (b >> i) & 1 == 1))
+        .collect()
+}
+
+/// Bytes of `bits` followed by a stop bit and zero padding, as headers end.
+fn from_bits(mut bits: Vec<bool>) -> Vec<u8> {
+    bits.push(true);
+    while bits.len() % 8 != 0 {
+        bits.push(false);
+    }
+    bits.chunks(8)
+        .map(|c| c.iter().fold(0u8, |v, &b| (v << 1) | u8::from(b)))
+        .collect()
+}
+
+fn put_bits(out: &mut Vec<bool>, n: u32, v: u64) {
+    out.extend((0..n).rev().map(|i| (v >> i) & 1 == 1));
+}
+
+/// An Exp-Golomb code read from `bits` at `pos`.
+fn read_ue(bits: &[bool], pos: &mut usize) -> u64 {
+    let zeros = bits[*pos..].iter().take_while(|b| !**b).count();
+    let v = bits[*pos + zeros..*pos + 2 * zeros + 1]
+        .iter()
+        .fold(0u64, |v, &b| (v << 1) | u64::from(b));
+    *pos += 2 * zeros + 1;
+    v - 1
+}
+
+fn put_ue(out: &mut Vec<bool>, v: u64) {
+    let len = 64 - (v + 1).leading_zeros();
+    put_bits(out, len - 1, 0);
+    put_bits(out, len, v + 1);
+}
+
+/// `sps` (an HEVC SPS NAL unit of one sub-layer) saying `w` x `h`: the RBSP is re-coded with
+/// new Exp-Golomb sizes and its emulation prevention bytes redone.
+fn sps_with_size(sps: &[u8], w: u64, h: u64) -> Vec<u8> {
+    let mut rbsp = Vec::new();
+    for (i, &b) in sps.iter().enumerate().skip(2) {
+        if !(b == 3 && i >= 4 && sps[i - 1] == 0 && sps[i - 2] == 0) {
+            rbsp.push(b);
+        }
+    }
+    let bits = to_bits(&rbsp);
+    assert!(!bits[4] && !bits[5] && !bits[6], "one sub-layer");
+    // VPS id, sub-layers, nesting flag, profile_tier_level; then the SPS id and chroma format.
+    let mut pos = 8 + 96;
+    read_ue(&bits, &mut pos);
+    assert_ne!(read_ue(&bits, &mut pos), 3);
+    let mut out = bits[..pos].to_vec();
+    read_ue(&bits, &mut pos);
+    read_ue(&bits, &mut pos);
+    put_ue(&mut out, w);
+    put_ue(&mut out, h);
+    let last_one = bits.iter().rposition(|b| *b).unwrap();
+    out.extend_from_slice(&bits[pos..last_one]);
+    let mut nal = sps[..2].to_vec();
+    let mut zeros = 0;
+    for b in from_bits(out) {
+        if zeros >= 2 && b <= 3 {
+            nal.push(3);
+            zeros = 0;
+        }
+        zeros = if b == 0 { zeros + 1 } else { 0 };
+        nal.push(b);
+    }
+    nal
+}
+
+/// `heic` with the picture size in the SPS of its `hvcC` set to `w` x `h`; its `ispe` stays.
+fn heic_with_coded_size(heic: &[u8], w: u64, h: u64) -> Vec<u8> {
+    let path: [&[u8; 4]; 4] = [b"meta", b"iprp", b"ipco", b"hvcC"];
+    let (from, to) = box_range(heic, &path);
+    let hvcc = &heic[from..to];
+    let mut out = hvcc[..23].to_vec();
+    let mut pos = 23;
+    for _ in 0..hvcc[22] {
+        out.extend_from_slice(&hvcc[pos..pos + 3]);
+        let count = u16::from_be_bytes([hvcc[pos + 1], hvcc[pos + 2]]);
+        pos += 3;
+        for _ in 0..count {
+            let len = usize::from(u16::from_be_bytes([hvcc[pos], hvcc[pos + 1]]));
+            let mut nal = hvcc[pos + 2..pos + 2 + len].to_vec();
+            if (nal[0] >> 1) & 0x3F == 33 {
+                nal = sps_with_size(&nal, w, h);
+            }
+            out.extend_from_slice(&(nal.len() as u16).to_be_bytes());
+            out.extend_from_slice(&nal);
+            pos += 2 + len;
+        }
+    }
+    replace_box(heic, &path, &out)
+}
+
+/// `avif` (one item, its data the whole `mdat`) with the maximum frame size of the sequence
+/// header in its data set to `w` x `h`, written with 16-bit fields.
+fn avif_with_coded_size(avif: &[u8], w: u64, h: u64) -> Vec<u8> {
+    let (from, to) = box_range(avif, &[b"mdat"]);
+    let data = &avif[from..to];
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < data.len() {
+        // OBU header with a size field, no extension; sizes under 128 in these small files.
+        assert_eq!(data[pos] & 6, 2, "OBU with a size field and no extension");
+        let (kind, len) = ((data[pos] >> 3) & 15, usize::from(data[pos + 1]));
+        assert!(len < 128);
+        let mut payload = data[pos + 2..pos + 2 + len].to_vec();
+        if kind == 1 {
+            let bits = to_bits(&payload);
+            assert!(bits[4], "reduced still picture header");
+            let wbits = bits[10..14]
+                .iter()
+                .fold(0, |v, &b| (v << 1) | usize::from(b))
+                + 1;
+            let hbits = bits[14..18]
+                .iter()
+                .fold(0, |v, &b| (v << 1) | usize::from(b))
+                + 1;
+            let rest = 18 + wbits + hbits;
+            let mut new = bits[..10].to_vec();
+            put_bits(&mut new, 4, 15);
+            put_bits(&mut new, 4, 15);
+            put_bits(&mut new, 16, w - 1);
+            put_bits(&mut new, 16, h - 1);
+            let last_one = bits.iter().rposition(|b| *b).unwrap();
+            new.extend_from_slice(&bits[rest..last_one]);
+            payload = from_bits(new);
+        }
+        out.push(data[pos]);
+        out.push(payload.len() as u8);
+        out.extend_from_slice(&payload);
+        pos += 2 + len;
+    }
+    let delta = out.len() as i64 - data.len() as i64;
+    let mut file = replace_box(avif, &[b"mdat"], &out);
+    shift_iloc(&mut file, 0, delta);
+    file
+}
+
+/// Refused with `ResolutionExceed` by the probe, imageInfo, the decoder and the engine.
+fn assert_resolution_refused(what: &str, file: &[u8]) {
+    let limits = Limits::default();
+    let is_resolution = |e: &ImageError| matches!(e, ImageError::ResolutionExceed(_));
+    match probe(file) {
+        Ok(p) => panic!("{what}: probe reported {}x{}", p.width, p.height),
+        Err(e) => assert!(is_resolution(&e), "{what}: probe: {e:?}"),
+    }
+    match header_info(file, &limits) {
+        Ok(i) => panic!("{what}: imageInfo reported {}x{}", i.width, i.height),
+        Err(e) => assert!(is_resolution(&e), "{what}: imageInfo: {e:?}"),
+    }
+    let err = decode(file, &limits).unwrap_err();
+    assert!(is_resolution(&err), "{what}: decode: {err:?}");
+    let err = Engine::default()
+        .process_rule(file, "imageMogr2/format/png")
+        .unwrap_err();
+    assert!(is_resolution(&err), "{what}: engine: {err:?}");
+}
+
+#[test]
+fn heic_with_its_own_sps_size_rewritten_still_decodes() {
+    // The rewriting itself keeps the file valid: the same size re-coded decodes as before.
+    let heic = heic();
+    let same = heic_with_coded_size(&heic, 64, 64);
+    let img = decode(&same, &Limits::default()).unwrap();
+    assert_eq!((img.width, img.height), (64, 64));
+}
+
+#[test]
+fn heic_whose_sps_hides_a_huge_picture_is_refused_before_decoding() {
+    // The ispe says 64x64; the SPS libde265 allocates from says 40000x40000.
+    let hostile = heic_with_coded_size(&heic(), 40_000, 40_000);
+    assert_resolution_refused("heic 40000x40000", &hostile);
+}
+
+#[test]
+fn heic_whose_sps_is_far_larger_than_its_ispe_is_refused_within_the_limits() {
+    // 4096x4096 is within the limits, but not the 64x64 the file declares and was probed at.
+    let hostile = heic_with_coded_size(&heic(), 4096, 4096);
+    assert_resolution_refused("heic 4096x4096", &hostile);
+}
+
+#[test]
+fn avif_with_its_own_sequence_header_rewritten_still_decodes() {
+    let avif = avif();
+    let same = avif_with_coded_size(&avif, 64, 64);
+    let img = decode(&same, &Limits::default()).unwrap();
+    assert_eq!((img.width, img.height), (64, 64));
+}
+
+#[test]
+fn avif_whose_sequence_header_hides_a_huge_picture_is_refused_before_decoding() {
+    let avif = avif();
+    assert_resolution_refused(
+        "avif 40000x40000",
+        &avif_with_coded_size(&avif, 40_000, 40_000),
+    );
+    assert_resolution_refused("avif 4096x4096", &avif_with_coded_size(&avif, 4096, 4096));
+}

@@ -14,5 +14,6 @@ mod encode_still;
 mod encode_support;
 mod engine_corpus;
 mod engine_rules;
+mod ops_effects;
 mod ops_geometry;
 mod robustness;

@@ -53,11 +53,11 @@ pub fn encoding_url(ctx: &RequestCtx) -> ApiResult<bool> {
 }
 
 /// A listing parameter that is echoed into the XML answer (`prefix`, `marker`, ...), empty
-/// when absent. Control characters are refused: XML 1.0 cannot carry them even escaped, so
+/// when absent. Characters XML 1.0 cannot carry, even escaped, are refused as they are in keys:
 /// echoing one would make the whole listing unparsable.
 pub fn listing_param<'a>(ctx: &'a RequestCtx, name: &str) -> ApiResult<&'a str> {
     let value = ctx.query.get(name).unwrap_or("");
-    if value.chars().any(|c| c < ' ' || c == '\u{7f}') {
+    if value.chars().any(mogr_store::is_unlistable_char) {
         return Err(ApiError::with_message(
             ErrorCode::InvalidArgument,
             format!("{name} contains a control character"),

@@ -8,7 +8,7 @@ use mogr_cos::ErrorCode;
 use mogr_image::{Budget, Engine, ImageError, Output};
 
 use super::errors::image_error;
-use super::original_info::original_image_info;
+use super::original_info::{original_image_info, LOSSLESS_QUALITY};
 use super::plan::Plan;
 use crate::error_map::{ApiError, ApiResult};
 
@@ -36,7 +36,8 @@ pub struct Produced {
     pub width: u32,
     /// Output height.
     pub height: u32,
-    /// Output quality, for lossy formats.
+    /// Output quality: the encoder's for lossy formats, 100 for lossless ones (CI always
+    /// reports it).
     pub quality: Option<u32>,
     /// Frames, reported only for animations.
     pub frame_count: Option<u32>,
@@ -97,7 +98,7 @@ fn from_output(out: Output) -> Produced {
         format: out.format.to_string(),
         width: out.width,
         height: out.height,
-        quality: out.quality.map(u32::from),
+        quality: Some(out.quality.map_or(LOSSLESS_QUALITY, u32::from)),
         frame_count: (out.frame_count > 1).then_some(out.frame_count),
     }
 }

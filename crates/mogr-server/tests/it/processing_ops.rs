@@ -234,3 +234,54 @@ fn an_output_over_the_limits_is_resolution_exceed_unless_ignore_error() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.body, photo);
 }
+
+#[test]
+fn effect_operations_run_in_url_order_with_the_geometry_ones() {
+    let srv = server();
+    for (rule, size) in [
+        ("imageMogr2/blur/3x2", (64, 48)),
+        ("imageMogr2/sharpen/70", (64, 48)),
+        ("imageMogr2/bright/20/contrast/-20", (64, 48)),
+        ("imageMogr2/thumbnail/32x/grayscale/1", (32, 24)),
+        ("imageMogr2/iradius/20/format/png", (40, 40)),
+        ("imageMogr2/rradius/10/format/png", (64, 48)),
+        ("imageMogr2/scrop/20x20", (20, 20)),
+    ] {
+        let r = get(&srv, "photo.jpg", rule);
+        assert_eq!(dims(&r.body), size, "{rule}");
+    }
+    let img = rgb(&get(&srv, "marked.png", "imageMogr2/grayscale/1").body);
+    assert!(img.pixels().all(|p| p.0[0] == p.0[1] && p.0[1] == p.0[2]));
+}
+
+#[test]
+fn size_limit_finds_a_quality_under_the_budget_and_bang_keeps_a_smaller_original() {
+    let srv = server();
+    let photo = jpeg_of(&noise(256, 256));
+    srv.put(BUCKET, "noise.jpg", &photo);
+    assert!(photo.len() > 60 * 1024, "{}", photo.len());
+    let r = get(&srv, "noise.jpg", "imageMogr2/size-limit/40k");
+    assert!(r.body.len() <= 40 * 1024, "{}", r.body.len());
+    assert_eq!(dims(&r.body), (256, 256));
+    // With `!`, an original already smaller than the processed image comes back unchanged.
+    let small = jpeg_of(&noise(64, 64));
+    srv.put(BUCKET, "small.jpg", &small);
+    let r = get(
+        &srv,
+        "small.jpg",
+        "imageMogr2/thumbnail/!300p/size-limit/500k",
+    );
+    assert!(
+        r.body.len() > small.len(),
+        "{} vs {}",
+        r.body.len(),
+        small.len()
+    );
+    assert_eq!(dims(&r.body), (192, 192));
+    let r = get(
+        &srv,
+        "small.jpg",
+        "imageMogr2/thumbnail/!300p/size-limit/500k!",
+    );
+    assert_eq!(r.body, small);
+}

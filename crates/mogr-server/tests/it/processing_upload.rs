@@ -545,3 +545,24 @@ fn an_anonymous_caller_may_write_another_bucket_only_when_it_is_public_read_writ
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(head_status(&srv, BUCKET, "x.png"), 200);
 }
+
+#[test]
+fn quality_is_always_reported_and_100_for_lossless_images() {
+    let srv = server();
+    let ops = pic_ops(
+        true,
+        &[
+            ("q/out.png", "imageMogr2/format/png", None),
+            ("q/out.gif", "imageMogr2/format/gif", None),
+            ("q/out.jpg", "imageMogr2/format/jpg/quality/70", None),
+        ],
+    );
+    let r = put_pic(&srv, BUCKET, "q/in.png", &png(32, 24), &ops);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let (_, info) = original_info(&r);
+    assert_eq!(info.expect("ImageInfo")["Quality"], "100");
+    let objects = process_objects(&r);
+    assert_eq!(objects[0]["Quality"], "100");
+    assert_eq!(objects[1]["Quality"], "100");
+    assert_eq!(objects[2]["Quality"], "70");
+}

@@ -279,3 +279,32 @@ fn a_key_without_a_bucket_is_a_clear_400() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert!(r.text().contains("ListAllMyBucketsResult"));
 }
+
+#[test]
+fn a_case_variant_copy_of_a_signed_parameter_cannot_replace_its_value() {
+    let srv = server();
+    srv.put(A, "x.html", b"<script>alert(1)</script>");
+    srv.put(A, "public/p.txt", b"p");
+    srv.put(A, "secret/s.txt", b"s");
+    let r = presigned(
+        &srv,
+        "GET",
+        A,
+        "x.html",
+        &[("response-content-type", "text/plain")],
+        "RESPONSE-CONTENT-TYPE=text%2Fplain",
+        "response-content-type=text%2Fhtml",
+    );
+    assert_error(&r, 400, "InvalidRequest");
+    let r = presigned(
+        &srv,
+        "GET",
+        A,
+        "",
+        &[("prefix", "public/")],
+        "PREFIX=public%2F",
+        "prefix=secret%2F",
+    );
+    assert_error(&r, 400, "InvalidRequest");
+    assert!(!r.text().contains("secret/s.txt"));
+}
