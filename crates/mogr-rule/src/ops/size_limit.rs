@@ -45,7 +45,7 @@ pub(crate) fn parse(
 /// `size-limit/<n>m` when the budget is whole MiB, else `<n>k`; then `!` if set.
 pub(crate) fn fmt(f: &mut fmt::Formatter<'_>, limit: SizeLimit) -> fmt::Result {
     let bang = if limit.original_if_larger { "!" } else { "" };
-    if limit.bytes % MIB == 0 {
+    if limit.bytes.is_multiple_of(MIB) {
         write!(f, "size-limit/{}m{bang}", limit.bytes / MIB)
     } else {
         write!(f, "size-limit/{}k{bang}", limit.bytes / KIB)
