@@ -476,7 +476,7 @@ fn to_bits(bytes: &[u8]) -> Vec<bool> {
 /// Bytes of `bits` followed by a stop bit and zero padding, as headers end.
 fn from_bits(mut bits: Vec<bool>) -> Vec<u8> {
     bits.push(true);
-    while bits.len() % 8 != 0 {
+    while !bits.len().is_multiple_of(8) {
         bits.push(false);
     }
     bits.chunks(8)

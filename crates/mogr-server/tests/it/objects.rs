@@ -706,7 +706,7 @@ fn get_never_mixes_two_versions_under_overwrites() {
         scope.spawn(|| {
             let mut i = 0usize;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                s.put(B, "race", if i % 2 == 0 { &short } else { &long });
+                s.put(B, "race", if i.is_multiple_of(2) { &short } else { &long });
                 i += 1;
             }
         });
