@@ -88,7 +88,7 @@ impl Writer {
     /// The low `n` bits of `v` (n at most 64), top bit first.
     pub(super) fn put(&mut self, n: u32, v: u64) {
         for i in (0..n).rev() {
-            if self.bits % 8 == 0 {
+            if self.bits.is_multiple_of(8) {
                 self.bytes.push(0);
             }
             if (v >> i) & 1 == 1 {
@@ -115,7 +115,7 @@ impl Writer {
     /// A stop bit and zero padding to the byte boundary, as headers end.
     pub(super) fn finish(mut self) -> Vec<u8> {
         self.put(1, 1);
-        while self.bits % 8 != 0 {
+        while !self.bits.is_multiple_of(8) {
             self.put(1, 0);
         }
         self.bytes
