@@ -291,11 +291,11 @@ def tree_hwm_mb(root: int) -> float:
     return sum(vm_hwm_kb(pid) for pid in tree_pids(root)) / 1024
 
 
-# ---------------------------------------------------------------- COS q-sign (spec §4.1)
+# ---------------------------------------------------------------- COS q-sign (docs/cos-protocol.md)
 
 
 def cos_quote(value: str) -> str:
-    """UrlEncode of spec §4.1: everything but A-Z a-z 0-9 - _ . ~ percent-encoded."""
+    """COS UrlEncode: everything but A-Z a-z 0-9 - _ . ~ percent-encoded."""
     return urllib.parse.quote(value, safe="-_.~")
 
 
@@ -563,7 +563,7 @@ def run_wrk(
 
 
 def _self_check() -> None:
-    """Spec §4.4 V1 and V4 must reproduce exactly."""
+    """The public COS vectors (official PUT example, a processing rule) must reproduce exactly."""
     doc_id, doc_key = "AKIDQjz3ltompVjBni5LitkWHFlFpwkn9U5q", "BQYIM75p8x0iWVFSIgqEKwFprpRSVHlz"
     v1 = cos_authorization(
         "PUT", "/exampleobject(腾讯云)",

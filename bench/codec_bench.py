@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Codec benchmark (issue 3): mogr CLI vs libvips vs ImageMagick, same machine, one run.
+"""Codec benchmark: mogr CLI vs libvips vs ImageMagick, same machine, one run.
 
 For each conversion and corpus image, every tool runs the same job N times, interleaved
 (mogr, vips, convert, mogr, ...) so that machine noise hits all of them alike. Reported per

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Download-mode processing benchmark (issue 4): mogr vs thumbor, one run.
+"""Download-mode processing benchmark: mogr vs thumbor, one run.
 
 mogr serves `GET /<bucket>/<key>?imageMogr2/...` from its store; thumbor serves the nearest
 equivalent `/unsafe/filters:format(...)/<file>` through its file loader, with no storage and

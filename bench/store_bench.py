@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Object store benchmark (issue 2): GET and PUT of 1 MiB objects, mogr vs nginx, one run.
+"""Object store benchmark: GET and PUT of 1 MiB objects, mogr vs nginx, one run.
 
 Both servers run on loopback at the same time and serve the same 100 random 1 MiB files;
 wrk drives each in turn (16 connections, 2 threads by default) with requests spread at random

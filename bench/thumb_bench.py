@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Thumbnail benchmark (issue 8): mogr vs vipsthumbnail vs ImageMagick, and mogr vs thumbor.
+"""Thumbnail benchmark: mogr vs vipsthumbnail vs ImageMagick, and mogr vs thumbor.
 
 Command-line rows: each tool makes the same thumbnail N times, interleaved (mogr, vipsthumbnail,
 convert, mogr, ...) so that machine noise hits all of them alike. Reported per tool: median CPU

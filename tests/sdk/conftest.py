@@ -38,7 +38,7 @@ class Server:
     pid: int | None
 
     def config(self, **overrides) -> CosConfig:
-        """A CosConfig in IP/Port mode (python-sdk-notes §1): the bucket travels in Host."""
+        """A CosConfig in IP/Port mode: the bucket travels in Host."""
         kwargs = dict(
             Region=self.region,
             IP=self.host,

@@ -1,4 +1,4 @@
-"""Cloud Infinite image processing through the official SDK (issue 4): the three modes
+"""Cloud Infinite image processing through the official SDK: the three modes
 (download with a rule, upload with Pic-Operations, in-cloud `image_process`), imageInfo,
 imageAve, exif and presigned URLs carrying a rule. Outputs are checked by decoding them with
 Pillow, or for HEIF by reading the ISOBMFF container.
@@ -417,7 +417,7 @@ def test_ci_get_object(client, bucket, sources, tmp_path, rule, fmt, progressive
     headers, data = ci_get(client, bucket, key, rule, tmp_path)
     check_output(data, fmt, JPEG_SIZE, progressive)
     assert headers["Content-Type"] in MIME[fmt]
-    # Never the source's MD5 as ETag for processed bytes (spec §3.1).
+    # Never the source's MD5 as ETag for processed bytes (docs/cos-protocol.md).
     assert headers.get("ETag") != quoted_md5(src)
     assert read_body(client.get_object(Bucket=bucket, Key=key)) == src
 

@@ -1,4 +1,4 @@
-"""COS object API through the official cos-python-sdk-v5 (issue 2).
+"""COS object API through the official cos-python-sdk-v5.
 
 Every call goes through the SDK the way a user writes it; `signed_request` (the SDK's own
 signer plus requests) is used only where the SDK hides what must be checked, such as a 206 or

@@ -1,4 +1,4 @@
-"""imageMogr2 transform operations and imageView2 through the official SDK (issue 8).
+"""imageMogr2 transform operations and imageView2 through the official SDK.
 
 Every operation runs in the three CI modes and through a presigned URL:
   get        ci_get_object(Rule=...)                           (download)

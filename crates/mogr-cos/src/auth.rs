@@ -1,4 +1,4 @@
-//! The COS `q-sign-algorithm=sha1` request signature (§4): extraction, verification, signing.
+//! The COS `q-sign-algorithm=sha1` request signature (docs/cos-protocol.md): extraction, verification, signing.
 
 use std::collections::{HashMap, HashSet};
 

@@ -1,4 +1,4 @@
-//! COS error codes, their HTTP statuses and the `<Error>` XML body (§5).
+//! COS error codes, their HTTP statuses and the `<Error>` XML body (docs/cos-protocol.md, "Errors").
 
 use http::StatusCode;
 
@@ -139,7 +139,7 @@ impl CosError {
         self.code.status()
     }
 
-    /// The §5.1 body; `resource` is `<host>/<key>`.
+    /// The `<Error>` body; `resource` is `<host>/<key>`.
     pub fn to_xml(&self, resource: &str, request_id: &str, trace_id: &str) -> String {
         let mut w = XmlWriter::new();
         w.open("Error");

@@ -1,4 +1,4 @@
-//! The `Pic-Operations` header (§3.2): parsing and `fileid` resolution.
+//! The `Pic-Operations` header (docs/cos-protocol.md): parsing and `fileid` resolution.
 
 use serde_json::Value;
 

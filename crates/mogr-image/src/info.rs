@@ -1,4 +1,4 @@
-//! imageInfo, imageAve and exif: facts about an image as CI's JSON APIs report them (§2.4).
+//! imageInfo, imageAve and exif: facts about an image as CI's JSON APIs report them (docs/cos-protocol.md).
 
 use image::DynamicImage;
 use md5::{Digest, Md5};

@@ -1,4 +1,4 @@
-//! Size limits, checked from headers before any pixels are allocated (spec §5.3).
+//! Size limits, checked from headers before any pixels are allocated (docs/cos-protocol.md, "Limits").
 
 use crate::error::{ImageError, Result};
 use crate::model::Probe;

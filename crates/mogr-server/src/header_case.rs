@@ -1,4 +1,4 @@
-//! Exact response header spellings on the wire (spec/header-case.md).
+//! Exact response header spellings on the wire (docs/cos-protocol.md, "Header spellings").
 //!
 //! hyper lower-cases header names, but COS clients index `ETag`, `Content-Length`,
 //! `Last-Modified` and `x-cos-hash-crc64ecma` case-sensitively. hyper's HTTP/1 client records

@@ -88,9 +88,8 @@ describe('addressing', { skip, timeout: SUITE_TIMEOUT_MS }, () => {
     );
   });
 
-  // Needs the addressing fix for issue 15 (another branch): today the bucket list is answered
-  // as if it were the object's body.
-  it('Domain without a bucket and no default bucket: a clear 4xx, not the bucket list (issue 15)', async () => {
+  // Without a bucket named anywhere, the answer must be an error, never the bucket list.
+  it('Domain without a bucket and no default bucket: a clear 4xx, not the bucket list', async () => {
     const bare = client({ Domain: server.address });
     await cos.putObject(at(bucket, { Key: 'a.txt', Body: 'in the bucket' }));
     const outcome = await bare.getObject(at(bucket, { Key: 'a.txt' })).then(

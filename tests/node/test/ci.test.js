@@ -323,7 +323,7 @@ describe('image processing', { skip, timeout: SUITE_TIMEOUT_MS }, () => {
     assert.match(ave.RGB, /^0x[0-9a-fA-F]{6}$/);
   });
 
-  it('a processed download honours response-* overrides (issue 14)', async () => {
+  it('a processed download honours response-* overrides', async () => {
     const got = await processed(keys.jpeg, 'imageMogr2/format/png', {
       ResponseContentType: 'application/x-mogr-download',
       ResponseContentDisposition: 'attachment; filename="photo.png"',

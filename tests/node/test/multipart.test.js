@@ -94,7 +94,7 @@ describe('multipart', { skip, timeout: SUITE_TIMEOUT_MS }, () => {
     assert.ok(!after.Upload.some((u) => u.UploadId === uploadId));
   });
 
-  it('multipartInit without ContentType: the object gets the default type (issue 13)', async () => {
+  it('multipartInit without ContentType: the object gets the default type', async () => {
     // The SDK sends `Content-Type:` and `Cache-Control:` empty on initiate.
     const key = 'multipart/untyped';
     const { UploadId } = await cos.multipartInit(at(bucket, { Key: key }));
@@ -141,7 +141,7 @@ describe('multipart', { skip, timeout: SUITE_TIMEOUT_MS }, () => {
     await expectError(cos.headObject(at(bucket, { Key: key })), 404, '404');
   });
 
-  it('sliceUploadFile: several parts, then a typed object (issue 13)', async () => {
+  it('sliceUploadFile: several parts, then a typed object', async () => {
     const file = writeRandomFile(path.join(dir, 'sliced.txt'), 5 * MB + 123);
     const key = 'multipart/sliced';
     const parts = [];

@@ -265,7 +265,7 @@ describe('objects', { skip, timeout: SUITE_TIMEOUT_MS }, () => {
     assert.deepEqual((await cos.getObject(at(bucket, { Key: key }))).Body, data);
   });
 
-  it('putObject without ContentType or CacheControl: no empty header is stored (issue 13)', async () => {
+  it('putObject without ContentType or CacheControl: no empty header is stored', async () => {
     // The SDK sends `Cache-Control:` empty (and, for a stream, a type from the file name).
     await cos.putObject(at(bucket, { Key: 'meta/untyped', Body: Buffer.from('abc') }));
     const head = await cos.headObject(at(bucket, { Key: 'meta/untyped' }));

@@ -1,4 +1,5 @@
-//! Signature tests against the public vectors of protocol spec §4.4 and python-sdk-notes §2.1.
+//! Signature tests against the public COS test vectors and against requests captured from the
+//! official Python SDK with a frozen clock (docs/cos-protocol.md, "Signature").
 
 use super::*;
 use crate::encode::decode_path;
@@ -104,7 +105,7 @@ fn sha1_hex(s: &str) -> String {
     hex::encode(Sha1::digest(s.as_bytes()))
 }
 
-// ---- protocol spec §4.4 ----
+// ---- public vectors: the official PUT/GET examples, the Go SDK, a rule, image_process ----
 
 fn v1_request() -> Received {
     Received::new(
@@ -410,7 +411,7 @@ fn v5_image_process_post() {
     );
 }
 
-// ---- python-sdk-notes §2.1 ----
+// ---- requests captured from the Python SDK 1.9.44 ----
 
 #[test]
 fn py_a_get_with_rule() {

@@ -21,7 +21,7 @@ pub struct ListEntry {
     pub owner_id: String,
 }
 
-/// `<ListBucketResult>` exactly as COS lays it out (§6).
+/// `<ListBucketResult>` exactly as COS lays it out (docs/cos-protocol.md, "Listings").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListBucketResult {
     /// Bucket name (`name-appid`).

@@ -1,4 +1,4 @@
-//! `<UploadResult>`: the answer to PUT with `Pic-Operations` and to `POST ?image_process` (§3.2).
+//! `<UploadResult>`: the answer to PUT with `Pic-Operations` and to `POST ?image_process` (docs/cos-protocol.md, "the three modes").
 //!
 //! JAVA parses every number with `Integer.parseInt`, so numbers are plain integers and an
 //! unknown value is left out rather than sent empty.
