@@ -85,6 +85,7 @@ pub enum StyleAction {
     /// (some of `!`, `-`, `_`; `""` turns the form off).
     Separators {
         /// The new separators; without it the current ones are printed.
+        #[arg(allow_hyphen_values = true)]
         set: Option<String>,
     },
 }

@@ -129,20 +129,25 @@ impl StyleClient {
         if status.is_success() {
             Ok(text)
         } else {
-            Err(other(&format!(
-                "{status}: {} {}",
-                element(&text, "Code").unwrap_or("error"),
-                element(&text, "Message").unwrap_or(text.trim())
-            )))
+            let code = element(&text, "Code").unwrap_or_else(|| "error".to_string());
+            let message = element(&text, "Message").unwrap_or_else(|| text.trim().to_string());
+            Err(other(&format!("{status}: {code} {message}")))
         }
     }
 }
 
-/// The text of the first `<tag>` in a small error body.
-fn element<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+/// The text of the first `<tag>` in a small error body, the five XML entities decoded.
+fn element(xml: &str, tag: &str) -> Option<String> {
     let start = xml.find(&format!("<{tag}>"))? + tag.len() + 2;
     let len = xml[start..].find(&format!("</{tag}>"))?;
-    Some(&xml[start..start + len])
+    let text = &xml[start..start + len];
+    Some(
+        text.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&"),
+    )
 }
 
 /// The key pair from the flags or the environment, else the one the server generated.
@@ -163,4 +168,21 @@ fn credentials_of(args: &StyleArgs) -> Result<(String, String), CliError> {
             data.display()
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::element;
+
+    #[test]
+    fn error_fields_are_read_and_unescaped() {
+        let body =
+            "<Error><Code>InvalidArgument</Code><Message>loop: a -&gt; b &amp; c</Message></Error>";
+        assert_eq!(element(body, "Code").as_deref(), Some("InvalidArgument"));
+        assert_eq!(
+            element(body, "Message").as_deref(),
+            Some("loop: a -> b & c")
+        );
+        assert_eq!(element(body, "Resource"), None);
+    }
 }
