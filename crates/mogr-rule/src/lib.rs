@@ -3,6 +3,7 @@
 
 mod args;
 mod ast;
+mod b64;
 mod colour;
 mod display;
 mod error;
@@ -11,6 +12,7 @@ mod ops;
 mod parse;
 mod tokens;
 mod view2;
+mod watermark;
 
 pub use ast::{
     Axis, Gravity, MogrStage, Op, OutputFormat, OutputSpec, Pipeline, QualitySpec, Rgb, SizeLimit,
@@ -19,3 +21,8 @@ pub use ast::{
 pub use error::RuleError;
 pub use key::is_processing_key;
 pub use parse::parse;
+pub use watermark::{
+    Fit, ImageMark, Mark, Scale, ScaleBasis, TextMark, Watermark, DEFAULT_DISSOLVE, DEFAULT_FILL,
+    DEFAULT_FONT, DEFAULT_FONT_SIZE, MAX_FONT_NAME_BYTES, MAX_FONT_SIZE, MAX_TEXT_BYTES,
+    MAX_URL_BYTES,
+};
