@@ -248,8 +248,7 @@ impl Engine {
         let limits = &self.config.limits;
         let mut img = decode::decode(input, limits)?;
         budget.check()?;
-        let overlay =
-            watermark::overlay(mark, Size::new(img.width, img.height), assets, limits)?;
+        let overlay = watermark::overlay(mark, Size::new(img.width, img.height), assets, limits)?;
         apply(&mut img, &overlay, limits, budget)?;
         self.encode_stage(img, input, &OutputSpec::default(), None, budget)
     }

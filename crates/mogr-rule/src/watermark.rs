@@ -243,7 +243,11 @@ impl Params {
             dissolve: self.dissolve.unwrap_or(DEFAULT_DISSOLVE),
             batch,
             // 360 is a full turn: the same tile as 0.
-            degree: if batch { self.degree.unwrap_or(0) % 360 } else { 0 },
+            degree: if batch {
+                self.degree.unwrap_or(0) % 360
+            } else {
+                0
+            },
         })
     }
 }
@@ -365,7 +369,9 @@ mod tests {
     }
 
     fn canonical(rule: &str) -> String {
-        parse(rule).unwrap_or_else(|e| panic!("{rule}: {e}")).to_string()
+        parse(rule)
+            .unwrap_or_else(|e| panic!("{rule}: {e}"))
+            .to_string()
     }
 
     const URL: &str = "http://examplebucket-1250000000.cos.ap-shanghai.myqcloud.com/shuiyin_2.png";
@@ -404,7 +410,10 @@ mod tests {
     fn defaults_follow_ci() {
         let w = watermark(&format!("watermark/1/image/{}", enc(URL))).unwrap();
         assert_eq!(w.gravity, Gravity::SouthEast);
-        assert_eq!((w.dx, w.dy, w.dissolve, w.batch, w.degree), (0, 0, 90, false, 0));
+        assert_eq!(
+            (w.dx, w.dy, w.dissolve, w.batch, w.degree),
+            (0, 0, 90, false, 0)
+        );
         let t = watermark(&format!("watermark/2/text/{}", enc("水印"))).unwrap();
         let Mark::Text(text) = t.mark else { panic!() };
         assert_eq!(
@@ -441,10 +450,7 @@ mod tests {
 
     #[test]
     fn spellings_of_one_watermark_print_the_same() {
-        let font = base64::Engine::encode(
-            &base64::engine::general_purpose::URL_SAFE,
-            "SimHei.ttf",
-        );
+        let font = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE, "SimHei.ttf");
         let a = format!(
             "watermark/2/fontsize/13/text/{}/gravity/center/dx/5/font/{font}/degree/30/dissolve/90/",
             enc("水印")
@@ -457,7 +463,11 @@ mod tests {
         assert_eq!(canonical(&a), canonical(&b));
         assert_eq!(
             canonical(&b),
-            format!("watermark/2/text/{}/font/{}/gravity/center", enc("水印"), enc("simhei.ttf"))
+            format!(
+                "watermark/2/text/{}/font/{}/gravity/center",
+                enc("水印"),
+                enc("simhei.ttf")
+            )
         );
         // Printing is a fixed point of parsing.
         for rule in [a, b] {
@@ -494,32 +504,104 @@ mod tests {
     fn typed_errors() {
         let img = enc(URL);
         let cases: Vec<(String, RuleError)> = vec![
-            ("watermark".into(), RuleError::MissingArgument("watermark".into())),
-            ("watermark/3/image/x".into(), RuleError::Unsupported("watermark/3".into())),
+            (
+                "watermark".into(),
+                RuleError::MissingArgument("watermark".into()),
+            ),
+            (
+                "watermark/3/image/x".into(),
+                RuleError::Unsupported("watermark/3".into()),
+            ),
             ("watermark/x".into(), invalid("watermark", "x")),
-            ("watermark/1/dx/3".into(), RuleError::MissingArgument("watermark/1/image".into())),
-            ("watermark/2/gravity/north".into(), RuleError::MissingArgument("watermark/2/text".into())),
-            (format!("watermark/1/image/{img}/font/{}", enc("a")), RuleError::UnknownOperation("watermark/1/font".into())),
-            (format!("watermark/2/text/{img}/blogo/1"), RuleError::UnknownOperation("watermark/2/blogo".into())),
-            (format!("watermark/1/image/{img}/dissolve/0"), invalid("dissolve", "0")),
-            (format!("watermark/1/image/{img}/dissolve/101"), invalid("dissolve", "101")),
-            (format!("watermark/1/image/{img}/blogo/3"), invalid("blogo", "3")),
-            (format!("watermark/1/image/{img}/scatype/4/spcent/5"), invalid("scatype", "4")),
-            (format!("watermark/1/image/{img}/scatype/1/spcent/1001"), invalid("spcent", "1001")),
-            (format!("watermark/1/image/{img}/scatype/1"), RuleError::MissingArgument("spcent".into())),
-            (format!("watermark/1/image/{img}/batch/2"), invalid("batch", "2")),
-            (format!("watermark/1/image/{img}/batch/1/degree/361"), invalid("degree", "361")),
-            (format!("watermark/1/image/{img}/gravity/up"), invalid("gravity", "up")),
-            (format!("watermark/1/image/{img}/dx/-1"), invalid("dx", "-1")),
-            (format!("watermark/1/image/{img}/dx/1/dx/2"), invalid("watermark/1", "dx")),
-            (format!("watermark/1/image/{img}/dy"), RuleError::MissingArgument("dy".into())),
+            (
+                "watermark/1/dx/3".into(),
+                RuleError::MissingArgument("watermark/1/image".into()),
+            ),
+            (
+                "watermark/2/gravity/north".into(),
+                RuleError::MissingArgument("watermark/2/text".into()),
+            ),
+            (
+                format!("watermark/1/image/{img}/font/{}", enc("a")),
+                RuleError::UnknownOperation("watermark/1/font".into()),
+            ),
+            (
+                format!("watermark/2/text/{img}/blogo/1"),
+                RuleError::UnknownOperation("watermark/2/blogo".into()),
+            ),
+            (
+                format!("watermark/1/image/{img}/dissolve/0"),
+                invalid("dissolve", "0"),
+            ),
+            (
+                format!("watermark/1/image/{img}/dissolve/101"),
+                invalid("dissolve", "101"),
+            ),
+            (
+                format!("watermark/1/image/{img}/blogo/3"),
+                invalid("blogo", "3"),
+            ),
+            (
+                format!("watermark/1/image/{img}/scatype/4/spcent/5"),
+                invalid("scatype", "4"),
+            ),
+            (
+                format!("watermark/1/image/{img}/scatype/1/spcent/1001"),
+                invalid("spcent", "1001"),
+            ),
+            (
+                format!("watermark/1/image/{img}/scatype/1"),
+                RuleError::MissingArgument("spcent".into()),
+            ),
+            (
+                format!("watermark/1/image/{img}/batch/2"),
+                invalid("batch", "2"),
+            ),
+            (
+                format!("watermark/1/image/{img}/batch/1/degree/361"),
+                invalid("degree", "361"),
+            ),
+            (
+                format!("watermark/1/image/{img}/gravity/up"),
+                invalid("gravity", "up"),
+            ),
+            (
+                format!("watermark/1/image/{img}/dx/-1"),
+                invalid("dx", "-1"),
+            ),
+            (
+                format!("watermark/1/image/{img}/dx/1/dx/2"),
+                invalid("watermark/1", "dx"),
+            ),
+            (
+                format!("watermark/1/image/{img}/dy"),
+                RuleError::MissingArgument("dy".into()),
+            ),
             ("watermark/1/image/!!".into(), invalid("image", "!!")),
-            (format!("watermark/2/text/{}", enc(&"x".repeat(513))), invalid("text", &enc(&"x".repeat(513)))),
-            (format!("watermark/2/text/{}/fontsize/0", enc("a")), invalid("fontsize", "0")),
-            (format!("watermark/2/text/{}/fontsize/1001", enc("a")), invalid("fontsize", "1001")),
-            (format!("watermark/2/text/{}/fill/{}", enc("a"), enc("red")), invalid("fill", &enc("red"))),
-            (format!("watermark/2/text/{}/shadow/101", enc("a")), invalid("shadow", "101")),
-            (format!("watermark/2/text/{}/font/{}", enc("a"), enc("../x.ttf")), invalid("font", &enc("../x.ttf"))),
+            (
+                format!("watermark/2/text/{}", enc(&"x".repeat(513))),
+                invalid("text", &enc(&"x".repeat(513))),
+            ),
+            (
+                format!("watermark/2/text/{}/fontsize/0", enc("a")),
+                invalid("fontsize", "0"),
+            ),
+            (
+                format!("watermark/2/text/{}/fontsize/1001", enc("a")),
+                invalid("fontsize", "1001"),
+            ),
+            (
+                format!("watermark/2/text/{}/fill/{}", enc("a"), enc("red")),
+                invalid("fill", &enc("red")),
+            ),
+            (
+                format!("watermark/2/text/{}/shadow/101", enc("a")),
+                invalid("shadow", "101"),
+            ),
+            (
+                format!("watermark/2/text/{}/font/{}", enc("a"), enc("../x.ttf")),
+                invalid("font", &enc("../x.ttf")),
+            ),
         ];
         for (rule, want) in cases {
             assert_eq!(parse(&rule), Err(want), "{rule}");

@@ -40,7 +40,12 @@ fn latin_text_has_ink_and_grows_with_its_length() {
     let one = render_text(&book, "tahoma.ttf", "Hi", 40).unwrap();
     let two = render_text(&book, "TAHOMA.TTF", "Hi Hi", 40).unwrap();
     assert!(ink(&one) > 100, "{}", ink(&one));
-    assert!(two.width() > one.width() * 2, "{} vs {}", two.width(), one.width());
+    assert!(
+        two.width() > one.width() * 2,
+        "{} vs {}",
+        two.width(),
+        one.width()
+    );
     assert_eq!(one.height(), two.height());
     // About one line of a 40 px font: ascent + descent of DejaVu is 1.16 em.
     assert!((44..=52).contains(&one.height()), "{}", one.height());

@@ -29,7 +29,9 @@ pub(super) fn prepare(
         return Err(animated());
     }
     let Some(frame) = decoded.frames.into_iter().next() else {
-        return Err(ImageError::InvalidArgument("the watermark image has no frame".into()));
+        return Err(ImageError::InvalidArgument(
+            "the watermark image has no frame".into(),
+        ));
     };
     let mut pixels = frame.image;
     let own = Size::new(pixels.width(), pixels.height());

@@ -148,7 +148,8 @@ fn tiling_covers_the_image() {
     // Every 50x50 cell of the image holds part of a tile.
     for cy in 0..4 {
         for cx in 0..6 {
-            let any = (0..50).any(|dy| (0..50).any(|dx| red(img.get_pixel(cx * 50 + dx, cy * 50 + dy))));
+            let any =
+                (0..50).any(|dy| (0..50).any(|dx| red(img.get_pixel(cx * 50 + dx, cy * 50 + dy))));
             assert!(any, "cell ({cx}, {cy}) has no tile");
         }
     }
@@ -184,11 +185,21 @@ fn tiles_turn_by_degree() {
     let flat = run(&grey(200, 200), &image_rule("/batch/1/dissolve/100"), &bar).unwrap();
     let (across, down) = longest_runs(&pixels(&flat.bytes), red);
     assert_eq!((across, down), (40, 4));
-    let turned = run(&grey(200, 200), &image_rule("/batch/1/degree/90/dissolve/100"), &bar).unwrap();
+    let turned = run(
+        &grey(200, 200),
+        &image_rule("/batch/1/degree/90/dissolve/100"),
+        &bar,
+    )
+    .unwrap();
     let (across, down) = longest_runs(&pixels(&turned.bytes), red);
     assert!(across <= 5 && down >= 38, "{across} x {down}");
     // 45 degrees: neither long runs across nor down.
-    let slanted = run(&grey(200, 200), &image_rule("/batch/1/degree/45/dissolve/100"), &bar).unwrap();
+    let slanted = run(
+        &grey(200, 200),
+        &image_rule("/batch/1/degree/45/dissolve/100"),
+        &bar,
+    )
+    .unwrap();
     let (across, down) = longest_runs(&pixels(&slanted.bytes), red);
     assert!(across < 20 && down < 20, "{across} x {down}");
 }
@@ -204,9 +215,19 @@ fn scatype_and_blogo_size_the_mark() {
     .unwrap();
     assert_eq!(bbox(&pixels(&out.bytes), red), Some((0, 0, 100, 50)));
     let wide = assets(png(solid(400, 20, [255, 0, 0, 255])));
-    let shrunk = run(&grey(200, 100), &image_rule("/gravity/northwest/blogo/1/dissolve/100"), &wide).unwrap();
+    let shrunk = run(
+        &grey(200, 100),
+        &image_rule("/gravity/northwest/blogo/1/dissolve/100"),
+        &wide,
+    )
+    .unwrap();
     assert_eq!(bbox(&pixels(&shrunk.bytes), red), Some((0, 0, 200, 10)));
-    let cut = run(&grey(200, 100), &image_rule("/gravity/northwest/blogo/2/dissolve/100"), &wide).unwrap();
+    let cut = run(
+        &grey(200, 100),
+        &image_rule("/gravity/northwest/blogo/2/dissolve/100"),
+        &wide,
+    )
+    .unwrap();
     assert_eq!(bbox(&pixels(&cut.bytes), red), Some((0, 0, 200, 20)));
 }
 
@@ -223,7 +244,12 @@ fn every_frame_of_an_animation_gets_the_mark() {
         }
     }
     let mark = assets(png(solid(10, 10, [255, 0, 0, 255])));
-    let out = run(&gif_bytes, &image_rule("/gravity/northwest/dissolve/100"), &mark).unwrap();
+    let out = run(
+        &gif_bytes,
+        &image_rule("/gravity/northwest/dissolve/100"),
+        &mark,
+    )
+    .unwrap();
     assert_eq!((out.format, out.frame_count), ("gif", 3));
     let img = decode(&out.bytes, &Limits::default()).unwrap();
     assert_eq!(img.frames.len(), 3);
@@ -278,18 +304,28 @@ fn chinese_text_is_drawn_with_real_glyphs() {
             b64(text),
             b64("#FFFFFF")
         );
-        pixels(&run(&png(solid(200, 80, [0, 0, 0, 255])), &rule, &a).unwrap().bytes)
+        pixels(
+            &run(&png(solid(200, 80, [0, 0, 0, 255])), &rule, &a)
+                .unwrap()
+                .bytes,
+        )
     };
     let chinese = draw("数据万象");
     let missing = draw("\u{10FFFD}\u{10FFFD}\u{10FFFD}\u{10FFFD}");
     let lit = |img: &RgbaImage, x: u32, y: u32| img.get_pixel(x, y).0[0] > 127;
-    let ink = chinese.enumerate_pixels().filter(|(x, y, _)| lit(&chinese, *x, *y)).count();
+    let ink = chinese
+        .enumerate_pixels()
+        .filter(|(x, y, _)| lit(&chinese, *x, *y))
+        .count();
     let differ = chinese
         .enumerate_pixels()
         .filter(|(x, y, _)| lit(&chinese, *x, *y) != lit(&missing, *x, *y))
         .count();
     assert!(ink > 500, "{ink}");
-    assert!(differ * 4 > ink, "Chinese looks like missing-glyph boxes: {differ} of {ink}");
+    assert!(
+        differ * 4 > ink,
+        "Chinese looks like missing-glyph boxes: {differ} of {ink}"
+    );
 }
 
 #[test]
@@ -303,7 +339,10 @@ fn bad_watermarks_are_refused_cleanly() {
     }
     // A watermark nobody handed in.
     let other = format!("watermark/1/image/{}", b64("http://elsewhere/x.png"));
-    assert!(matches!(run(&grey(50, 50), &other, &a), Err(ImageError::InvalidArgument(_))));
+    assert!(matches!(
+        run(&grey(50, 50), &other, &a),
+        Err(ImageError::InvalidArgument(_))
+    ));
     // An animated watermark.
     let mut gif_bytes = Vec::new();
     {
@@ -322,10 +361,20 @@ fn bad_watermarks_are_refused_cleanly() {
     // A 1x2000 mark scaled to the width of a 2000 px image would be 2000x4000000: refused
     // before anything that size is allocated.
     let tall = assets(png(solid(1, 2000, [255, 0, 0, 255])));
-    let out = run(&grey(2000, 10), &image_rule("/scatype/1/spcent/1000"), &tall);
-    assert!(matches!(out, Err(ImageError::ResolutionExceed(_))), "{out:?}");
+    let out = run(
+        &grey(2000, 10),
+        &image_rule("/scatype/1/spcent/1000"),
+        &tall,
+    );
+    assert!(
+        matches!(out, Err(ImageError::ResolutionExceed(_))),
+        "{out:?}"
+    );
     // A text far larger than any watermark.
     let huge = format!("watermark/2/text/{}/fontsize/1000", b64(&"水".repeat(100)));
     let out = run(&grey(50, 50), &huge, &a);
-    assert!(matches!(out, Err(ImageError::ResolutionExceed(_))), "{out:?}");
+    assert!(
+        matches!(out, Err(ImageError::ResolutionExceed(_))),
+        "{out:?}"
+    );
 }

@@ -411,9 +411,10 @@ fn base64_padding_survives() {
         parse("imageMogr2/format/png="),
         Err(invalid("format", "png="))
     );
-    let piped =
-        parse("imageMogr2/format/png|watermark/2/text/5pWw5o2u5LiH6LGh/fill/I0ZGRkZGRg==/fontsize/30")
-            .unwrap();
+    let piped = parse(
+        "imageMogr2/format/png|watermark/2/text/5pWw5o2u5LiH6LGh/fill/I0ZGRkZGRg==/fontsize/30",
+    )
+    .unwrap();
     let Stage::Watermark(w) = &piped.stages[1] else {
         panic!("{piped:?}")
     };
@@ -489,11 +490,7 @@ fn known_but_unexecuted_processors_are_unsupported() {
         parse("watermark/3/image/aHR0cDovL2V4YW1wbGUuY29t"),
         Err(RuleError::Unsupported("watermark/3".into()))
     );
-    for rule in [
-        "style/thumb",
-        "ci-process/QRcode",
-        "imageSlim",
-    ] {
+    for rule in ["style/thumb", "ci-process/QRcode", "imageSlim"] {
         let name = rule.split('/').next().unwrap();
         assert_eq!(
             parse(rule),
