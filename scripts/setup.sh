@@ -8,7 +8,8 @@ set -euo pipefail
 
 # pkg-config + libheif-dev: libheif-sys links the system libheif (HEIF/AVIF, pulls x265, aom,
 # dav1d, libde265); nasm: mozjpeg's SIMD; liblcms2-dev: CMYK/ICC conversion.
-PACKAGES=(pkg-config nasm libheif-dev liblcms2-dev "$@")
+# fonts-dejavu-core + fonts-wqy-microhei: the Latin and CJK fonts text watermarks draw with.
+PACKAGES=(pkg-config nasm libheif-dev liblcms2-dev fonts-dejavu-core fonts-wqy-microhei "$@")
 
 is_installed() {
     # `dpkg -s` alone succeeds for removed packages that left config files behind.

@@ -186,6 +186,24 @@ pub fn estimate(pipeline: &Pipeline, source: SourceShape, cfg: &EngineConfig) ->
                 format = as_source(out);
                 frames = out_frames;
             }
+            Stage::Watermark(w) => {
+                // Decode, draw (a tiled mark touches about half the canvas, a single one
+                // little of it), and encode again in the same format.
+                let out = default_output(format);
+                let out_frames = if matches!(out, OutputFormat::Gif | OutputFormat::Webp) {
+                    frames
+                } else {
+                    1
+                };
+                let draw_ms_per_mp = if w.batch { 6.0 } else { 1.0 };
+                total += predict(decode_ms_per_mp(format) + draw_ms_per_mp, all_frames);
+                total += predict(
+                    encode_ms_per_mp(out, cfg),
+                    pixels.saturating_mul(u64::from(out_frames)),
+                );
+                format = as_source(out);
+                frames = out_frames;
+            }
         }
     }
     total

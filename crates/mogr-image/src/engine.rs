@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use rayon::prelude::*;
 
-use mogr_rule::{MogrStage, Op, OutputFormat, Pipeline, Stage};
+use mogr_rule::{MogrStage, Op, OutputFormat, OutputSpec, Pipeline, Stage, Watermark};
 
 use crate::budget::{self, Budget, SourceShape};
 use crate::decode;
@@ -19,6 +19,7 @@ use crate::ops::thumbnail::{Plan, Planned};
 use crate::ops::{Size, Transform};
 use crate::quality;
 use crate::sniff;
+use crate::watermark::{self, Assets};
 
 /// Engine-wide settings (from the server or CLI configuration).
 #[derive(Debug, Clone)]
@@ -146,7 +147,19 @@ impl Engine {
         pipeline: &Pipeline,
         budget: &Budget,
     ) -> Result<Output> {
-        match self.run_stages(input, pipeline, budget) {
+        self.process_with(input, pipeline, budget, &Assets::default())
+    }
+
+    /// As [`process_within`](Self::process_within), with the watermark images and fonts the
+    /// pipeline's watermark stages draw.
+    pub fn process_with(
+        &self,
+        input: &[u8],
+        pipeline: &Pipeline,
+        budget: &Budget,
+        assets: &Assets,
+    ) -> Result<Output> {
+        match self.run_stages(input, pipeline, budget, assets) {
             Err(ImageError::TimeBudgetExceeded(_)) if ignores_errors(pipeline) => {
                 Ok(original(input))
             }
@@ -159,7 +172,13 @@ impl Engine {
         budget::estimate(pipeline, source, &self.config)
     }
 
-    fn run_stages(&self, input: &[u8], pipeline: &Pipeline, budget: &Budget) -> Result<Output> {
+    fn run_stages(
+        &self,
+        input: &[u8],
+        pipeline: &Pipeline,
+        budget: &Budget,
+        assets: &Assets,
+    ) -> Result<Output> {
         let mut current: Option<Output> = None;
         for stage in &pipeline.stages {
             budget.check()?;
@@ -173,6 +192,7 @@ impl Engine {
                 Stage::ImageInfo => json(info::header_info(bytes, &self.config.limits)?.to_json()),
                 Stage::ImageAve => json(info::image_ave_json(bytes, &self.config.limits)?),
                 Stage::Exif => json(info::exif_json(bytes, &self.config.limits)?),
+                Stage::Watermark(w) => self.run_watermark(bytes, w, budget, assets)?,
             };
             current = Some(out);
         }
@@ -213,25 +233,58 @@ impl Engine {
                 },
             }
         }
-        if stage.output.strip {
+        self.encode_stage(img, input, &stage.output, stage.cgif(), budget)
+    }
+
+    /// One watermark stage: decode, draw the mark on every frame, encode in the source's
+    /// format at the source's quality.
+    fn run_watermark(
+        &self,
+        input: &[u8],
+        mark: &Watermark,
+        budget: &Budget,
+        assets: &Assets,
+    ) -> Result<Output> {
+        let limits = &self.config.limits;
+        let mut img = decode::decode(input, limits)?;
+        budget.check()?;
+        let overlay = watermark::overlay(mark, Size::new(img.width, img.height), assets, limits)?;
+        apply(&mut img, &overlay, limits, budget)?;
+        self.encode_stage(img, input, &OutputSpec::default(), None, budget)
+    }
+
+    /// Encode the result of a stage under its output settings (`input` is the pipeline's
+    /// original, for `size-limit/...!`).
+    fn encode_stage(
+        &self,
+        mut img: Image,
+        input: &[u8],
+        output: &OutputSpec,
+        cgif: Option<u8>,
+        budget: &Budget,
+    ) -> Result<Output> {
+        let limits = &self.config.limits;
+        if output.strip {
             ops::strip::strip(&mut img);
         }
-        let format = requested.unwrap_or_else(|| default_output(img.source.format));
+        let format = output
+            .format
+            .unwrap_or_else(|| default_output(img.source.format));
         if !is_animated_format(format) {
             img.frames.truncate(1);
         }
         check_output_size(&img, format, limits)?;
         let settings = EncodeSettings {
             format,
-            quality: quality::resolve(stage.output.quality, &img.source, format),
-            progressive: stage.output.interlace,
-            strip: stage.output.strip,
-            cgif: stage.cgif(),
+            quality: quality::resolve(output.quality, &img.source, format),
+            progressive: output.interlace,
+            strip: output.strip,
+            cgif,
         };
         let pixels = u64::from(img.width) * u64::from(img.height) * img.frames.len() as u64;
         let predicted = budget::predict(budget::encode_ms_per_mp(format, &self.config), pixels);
         budget.ensure(predicted, &format!("the {} encode", format.name()))?;
-        let (bytes, quality) = match stage.output.size_limit {
+        let (bytes, quality) = match output.size_limit {
             Some(limit) if aims_at_size(format, &img) => {
                 let (bytes, quality) =
                     ops::size_limit::search(limit.bytes, settings.quality, |quality| {

@@ -12,6 +12,8 @@ pub mod model;
 pub mod ops;
 pub mod quality;
 pub mod sniff;
+pub mod text;
+pub mod watermark;
 
 pub use budget::{Budget, SourceShape};
 pub use decode::decode;
@@ -22,3 +24,5 @@ pub use limits::Limits;
 pub use model::{Frame, Image, ImageFormat, Metadata, Probe, SourceInfo};
 pub use mogr_rule::{OutputFormat, Pipeline};
 pub use sniff::{probe, sniff};
+pub use text::FontBook;
+pub use watermark::Assets;

@@ -40,6 +40,8 @@ pub enum Stage {
     ImageAve,
     /// `exif`: JSON with the EXIF tags.
     Exif,
+    /// `watermark/1/...` or `watermark/2/...`: draw an image or a text over the image.
+    Watermark(crate::Watermark),
 }
 
 /// One `imageMogr2` (or rewritten `imageView2`) stage.

@@ -30,6 +30,7 @@ impl fmt::Display for Stage {
             Stage::ImageInfo => f.write_str("imageInfo"),
             Stage::ImageAve => f.write_str("imageAve"),
             Stage::Exif => f.write_str("exif"),
+            Stage::Watermark(watermark) => write!(f, "{watermark}"),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod args;
 mod ast;
+mod b64;
 mod colour;
 mod display;
 mod error;
@@ -12,6 +13,7 @@ mod parse;
 mod style;
 mod tokens;
 mod view2;
+mod watermark;
 
 pub use ast::{
     Axis, Gravity, MogrStage, Op, OutputFormat, OutputSpec, Pipeline, QualitySpec, Rgb, SizeLimit,
@@ -23,4 +25,9 @@ pub use parse::parse;
 pub use style::{
     check_style, expand, parse_styled, RulePart, StyleError, StyleName, StyleNameError, StyledRule,
     MAX_STYLE_DEPTH, MAX_STYLE_NAME_LEN,
+};
+pub use watermark::{
+    Fit, ImageMark, Mark, Scale, ScaleBasis, TextMark, Watermark, DEFAULT_DISSOLVE, DEFAULT_FILL,
+    DEFAULT_FONT, DEFAULT_FONT_SIZE, MAX_FONT_NAME_BYTES, MAX_FONT_SIZE, MAX_TEXT_BYTES,
+    MAX_URL_BYTES,
 };

@@ -11,10 +11,10 @@ use percent_encoding::percent_decode_str;
 
 use crate::args::invalid;
 use crate::tokens::Tokens;
-use crate::{ops, view2, Pipeline, RuleError, Stage, MAX_STAGES};
+use crate::{ops, view2, watermark, Pipeline, RuleError, Stage, MAX_STAGES};
 
 /// CI processors other than the ones executed here; a stage starting with one is `Unsupported`.
-const UNSUPPORTED_PROCESSORS: &[&str] = &["watermark", "style", "ci-process", "imageSlim"];
+const UNSUPPORTED_PROCESSORS: &[&str] = &["style", "ci-process", "imageSlim"];
 
 /// Parse a (possibly percent-encoded) rule string into a pipeline.
 ///
@@ -58,6 +58,7 @@ pub(crate) fn parse_stage(stage: &str) -> Result<Stage, RuleError> {
     match processor {
         "imageMogr2" => ops::parse_stage(tokens).map(Stage::Mogr),
         "imageView2" => view2::parse(tokens).map(Stage::Mogr),
+        "watermark" => watermark::parse(tokens).map(Stage::Watermark),
         "imageInfo" => no_arguments(processor, &mut tokens, Stage::ImageInfo),
         "imageAve" => no_arguments(processor, &mut tokens, Stage::ImageAve),
         "exif" => no_arguments(processor, &mut tokens, Stage::Exif),

@@ -10,6 +10,7 @@ pub mod config;
 pub mod context;
 pub mod dispatch;
 pub mod error_map;
+pub mod fonts;
 pub mod handlers;
 pub mod header_case;
 pub mod object_headers;

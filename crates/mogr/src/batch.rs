@@ -8,6 +8,9 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
+use mogr_image::Budget;
+
+use crate::assets;
 use crate::cli::BatchArgs;
 use crate::config::{self, CliError};
 use crate::process::{parse_rule, read_input, write_output};
@@ -16,6 +19,8 @@ use crate::process::{parse_rule, read_input, write_output};
 pub fn run(args: BatchArgs) -> Result<(), CliError> {
     let engine = config::engine(&args.engine)?;
     let pipeline = parse_rule(&args.rule)?;
+    let limit = engine.config.limits.max_input_bytes;
+    let assets = assets::for_pipeline(&pipeline, args.engine.assets.as_deref(), limit)?;
     let mut files = Vec::new();
     collect_files(&args.input, &mut files)?;
     files.sort();
@@ -40,7 +45,7 @@ pub fn run(args: BatchArgs) -> Result<(), CliError> {
         files.par_iter().for_each(|file| {
             let result = (|| -> Result<(u64, u64), CliError> {
                 let input = read_input(file, engine.config.limits.max_input_bytes)?;
-                let out = engine.process(&input, &pipeline)?;
+                let out = engine.process_with(&input, &pipeline, &Budget::unlimited(), &assets)?;
                 let target = output_path(&args.input, &args.output, file, out.format);
                 if let Some(parent) = target.parent() {
                     std::fs::create_dir_all(parent).map_err(|e| CliError::io(parent, e))?;

@@ -131,6 +131,10 @@ pub struct EngineArgs {
     /// TOML configuration file (its [limits] and [codec] tables apply).
     #[arg(long, env = "MOGR_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Folder of watermark images: `watermark/1/image/<b64 url>` reads the URL's path under it
+    /// (`http://b-1.cos.r.myqcloud.com/logo/a.png` -> DIR/logo/a.png).
+    #[arg(long, env = "MOGR_ASSETS")]
+    pub assets: Option<PathBuf>,
 }
 
 /// `mogr process`.

@@ -3,6 +3,9 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
+use mogr_image::Budget;
+
+use crate::assets;
 use crate::batch;
 use crate::cli::{BatchArgs, InfoArgs, ProcessArgs};
 use crate::config::{self, CliError};
@@ -21,7 +24,9 @@ pub fn run(args: ProcessArgs) -> Result<(), CliError> {
     let engine = config::engine(&args.engine)?;
     let input = read_input(&args.input, engine.config.limits.max_input_bytes)?;
     let pipeline = parse_rule(&args.rule)?;
-    let out = engine.process(&input, &pipeline)?;
+    let limit = engine.config.limits.max_input_bytes;
+    let assets = assets::for_pipeline(&pipeline, args.engine.assets.as_deref(), limit)?;
+    let out = engine.process_with(&input, &pipeline, &Budget::unlimited(), &assets)?;
     write_output(&args.output, &out.bytes)
 }
 

@@ -136,7 +136,7 @@ fn anchor_run(first: &str, tokens: &mut Tokens<'_>) -> Result<Anchor, RuleError>
 }
 
 /// A gravity name, case-insensitive.
-fn gravity(op: &str, arg: &str) -> Result<Gravity, RuleError> {
+pub(crate) fn gravity(op: &str, arg: &str) -> Result<Gravity, RuleError> {
     GRAVITIES
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(arg))
@@ -145,7 +145,7 @@ fn gravity(op: &str, arg: &str) -> Result<Gravity, RuleError> {
 }
 
 /// Whether `gravity` takes (`dx`, `dy`) into account.
-fn uses_offsets(gravity: Gravity) -> (bool, bool) {
+pub(crate) fn uses_offsets(gravity: Gravity) -> (bool, bool) {
     use Gravity::*;
     let dx = !matches!(gravity, North | Center | South);
     let dy = !matches!(gravity, West | Center | East);
@@ -160,6 +160,14 @@ fn orphan(modifier: &str) -> RuleError {
     }
 }
 
+/// The canonical (lower-case) name of `gravity`.
+pub(crate) fn gravity_name(gravity: Gravity) -> &'static str {
+    GRAVITIES
+        .iter()
+        .find(|(_, g)| *g == gravity)
+        .map_or("northwest", |(name, _)| name)
+}
+
 /// The canonical spelling: the anchor before the crop, defaults (`northwest`, 0) left out.
 pub(crate) fn fmt(
     f: &mut fmt::Formatter<'_>,
@@ -170,11 +178,7 @@ pub(crate) fn fmt(
     dy: u32,
 ) -> fmt::Result {
     if gravity != Gravity::NorthWest {
-        let name = GRAVITIES
-            .iter()
-            .find(|(_, g)| *g == gravity)
-            .map_or("northwest", |(name, _)| name);
-        write!(f, "gravity/{name}/")?;
+        write!(f, "gravity/{}/", gravity_name(gravity))?;
     }
     if dx != 0 {
         write!(f, "dx/{dx}/")?;

@@ -19,6 +19,8 @@ use mogr_store::{GetObject, ObjectAttrs};
 
 use super::errors::{image_error, too_large};
 use super::pipeline::{cost, ignores_limit_errors};
+use super::watermarks;
+use crate::context::RequestCtx;
 use crate::error_map::ApiResult;
 use crate::object_headers::write_content_headers;
 use crate::state::AppState;
@@ -35,11 +37,13 @@ pub async fn get_processed(
     key: &str,
     rule: &str,
     head: bool,
-    query: &Query,
+    ctx: &RequestCtx,
 ) -> ApiResult<Response> {
+    let query = &ctx.query;
     // A missing object is 404 before anything about the rule is judged.
     let meta = state.store.head_object(bucket, key).await?;
     let pipeline = styles::resolve_rule(state, bucket, rule).await?;
+    let assets = watermarks::gather(state, ctx, bucket, [&pipeline]).await?;
     let images = &state.images;
     let limit = images.limits().max_input_bytes;
     let ignore_errors = ignores_limit_errors(&pipeline);
@@ -62,7 +66,7 @@ pub async fn get_processed(
         .await?;
     let outcome = images
         .run(slot, move |engine, budget| {
-            engine.process_within(&source, &pipeline, budget)
+            engine.process_with(&source, &pipeline, budget, &assets)
         })
         .await?;
     // `ignore-error/1` over a limit (size or time) is the engine's: it returns the original.

@@ -20,6 +20,8 @@ pub mod pool;
 mod processor;
 mod produce;
 mod upload;
+mod watermark_url;
+mod watermarks;
 
 use axum::body::Body;
 use axum::response::Response;
@@ -42,7 +44,7 @@ pub async fn get_processed(
     head: bool,
     ctx: &RequestCtx,
 ) -> ApiResult<Response> {
-    download::get_processed(state, bucket, key, rule, head, &ctx.query).await
+    download::get_processed(state, bucket, key, rule, head, ctx).await
 }
 
 /// Processing on upload: `PUT /<key>` with `Pic-Operations`; `body` is the raw request body.

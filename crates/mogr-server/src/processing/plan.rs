@@ -3,9 +3,11 @@
 
 use mogr_cos::pic_ops::{parse_pic_operations, resolve_fileid};
 use mogr_cos::ErrorCode;
+use mogr_image::Assets;
 use mogr_rule::Pipeline;
 use mogr_store::validate_key;
 
+use super::watermarks;
 use crate::authn::{self, Principal};
 use crate::context::RequestCtx;
 use crate::error_map::{ApiError, ApiResult};
@@ -20,6 +22,8 @@ pub struct Plan {
     pub is_pic_info: bool,
     /// One entry per rule, in request order.
     pub rules: Vec<PlannedRule>,
+    /// The watermark images and fonts the rules draw.
+    pub assets: Assets,
 }
 
 /// One output: where it goes and how it is made.
@@ -56,9 +60,12 @@ pub async fn plan(
             pipeline,
         });
     }
+    // Watermarks come from the original's bucket, whatever bucket an output goes to.
+    let assets = watermarks::gather(state, ctx, bucket, rules.iter().map(|r| &r.pipeline)).await?;
     Ok(Plan {
         is_pic_info: ops.is_pic_info,
         rules,
+        assets,
     })
 }
 

@@ -77,7 +77,7 @@ pub fn produce(
     for rule in &plan.rules {
         // `ignore-error/1` is the engine's business: over a limit it returns the original.
         let out = engine
-            .process_within(original, &rule.pipeline, budget)
+            .process_with(original, &rule.pipeline, budget, &plan.assets)
             .map_err(|e| rule_failure(&e, &rule.key))?;
         outputs.push(from_output(out));
     }

@@ -14,6 +14,7 @@ mod processing_download;
 mod processing_load;
 mod processing_ops;
 mod processing_upload;
+mod processing_watermark;
 mod refused_bodies;
 mod signed_scope;
 mod styles;
