@@ -18,6 +18,8 @@ pub struct AppState {
     pub credentials: Arc<HashMap<String, String>>,
     /// The image engine and its bounded worker pool.
     pub images: Arc<crate::processing::ImageProcessor>,
+    /// The processed-variant cache and the computations in flight.
+    pub variants: Arc<crate::processing::Variants>,
 }
 
 impl AppState {
@@ -25,8 +27,10 @@ impl AppState {
     pub fn new(config: ServerConfig, store: Arc<dyn Store>) -> Self {
         let credentials = config.credentials.iter().cloned().collect();
         let images = Arc::new(crate::processing::ImageProcessor::new(&config));
+        let variants = Arc::new(crate::processing::Variants::new(&config));
         AppState {
             images,
+            variants,
             store,
             config: Arc::new(config),
             credentials: Arc::new(credentials),

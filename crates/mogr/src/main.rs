@@ -1,6 +1,7 @@
 //! `mogr`: a COS-compatible object store with imageMogr2 image processing.
 
 mod batch;
+mod cache;
 mod cli;
 mod config;
 mod credentials;
@@ -19,6 +20,7 @@ fn main() -> ExitCode {
         Command::Process(args) => process::run(args),
         Command::Info(args) => process::info(args),
         Command::Batch(args) => batch::run(args),
+        Command::Cache(cmd) => cache::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -20,12 +20,15 @@ pub mod pool;
 mod processor;
 mod produce;
 mod upload;
+mod variant;
 
 use axum::body::Body;
 use axum::response::Response;
 use mogr_store::CompletedPart;
 
+pub use download::X_MOGR_CACHE;
 pub use processor::{ImageProcessor, Slot};
+pub use variant::{CacheOutcome, Variants};
 
 use crate::context::RequestCtx;
 use crate::error_map::ApiResult;
@@ -42,7 +45,7 @@ pub async fn get_processed(
     head: bool,
     ctx: &RequestCtx,
 ) -> ApiResult<Response> {
-    download::get_processed(state, bucket, key, rule, head, &ctx.query).await
+    download::get_processed(state, bucket, key, rule, head, ctx).await
 }
 
 /// Processing on upload: `PUT /<key>` with `Pic-Operations`; `body` is the raw request body.

@@ -20,6 +20,7 @@
 
 mod bucket;
 mod buckets;
+mod file_stream;
 mod journal;
 mod layout;
 mod list;
