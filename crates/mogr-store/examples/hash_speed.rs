@@ -25,12 +25,18 @@ fn gbps(data: &[u8], mut f: impl FnMut(&[u8]) -> u64) -> f64 {
 }
 
 fn main() {
-    let data: Vec<u8> = (0..SIZE).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let data: Vec<u8> = (0..SIZE)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let table = gbps(&data, |d| mogr_store::CRC64.checksum(d));
     let simd = gbps(&data, mogr_store::crc64);
     assert_eq!(mogr_store::CRC64.checksum(&data), mogr_store::crc64(&data));
     let md5 = gbps(&data, |d| u64::from(Md5::digest(d)[0]));
-    let backend = if cfg!(feature = "md5-asm") { "asm" } else { "soft" };
+    let backend = if cfg!(feature = "md5-asm") {
+        "asm"
+    } else {
+        "soft"
+    };
     println!("crc64 table16 {table:.2} GB/s");
     println!("crc64 crc64fast {simd:.2} GB/s ({:.1}x)", simd / table);
     println!("md5 ({backend}) {md5:.2} GB/s");

@@ -53,7 +53,8 @@ pub async fn handle(state: &AppState, ctx: &RequestCtx, head: bool) -> ApiResult
         }
     };
     // A 304 or 412 drops the body unread, which closes the object.
-    if let Some(res) = conditional::response(&ctx.headers, &got.meta.etag, got.meta.last_modified)? {
+    if let Some(res) = conditional::response(&ctx.headers, &got.meta.etag, got.meta.last_modified)?
+    {
         return Ok(res);
     }
     Ok(object_response(

@@ -134,7 +134,13 @@ impl Variants {
     }
 
     /// The key of `pipeline` run on the version `source_etag` of `bucket`/`key`.
-    pub fn key(&self, bucket: &str, key: &str, source_etag: &str, pipeline: &Pipeline) -> VariantKey {
+    pub fn key(
+        &self,
+        bucket: &str,
+        key: &str,
+        source_etag: &str,
+        pipeline: &Pipeline,
+    ) -> VariantKey {
         VariantKey {
             bucket: bucket.to_string(),
             key: key.to_string(),

@@ -128,12 +128,7 @@ pub fn read_verified(path: &Path, key: &VariantKey) -> Result<(EntryHeader, Vec<
 
 /// Writes an entry at `path` through a temp file in `tmp_dir` (same file system) and a
 /// rename; returns the bytes the file takes.
-pub fn write(
-    tmp_dir: &Path,
-    path: &Path,
-    header: &EntryHeader,
-    body: &[u8],
-) -> io::Result<u64> {
+pub fn write(tmp_dir: &Path, path: &Path, header: &EntryHeader, body: &[u8]) -> io::Result<u64> {
     let json = serde_json::to_vec(header).map_err(io::Error::other)?;
     let header_len = u32::try_from(json.len())
         .ok()
@@ -198,7 +193,10 @@ mod tests {
         let (h, got) = read_verified(&path, &key()).unwrap();
         assert_eq!(got, body);
         assert_eq!(h.mime, "image/png");
-        assert_eq!(read_head(&path, Some(&key())).unwrap().len, body.len() as u64);
+        assert_eq!(
+            read_head(&path, Some(&key())).unwrap().len,
+            body.len() as u64
+        );
 
         let mut other = key();
         other.source_etag = "changed".into();

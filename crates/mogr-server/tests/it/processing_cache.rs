@@ -355,7 +355,11 @@ fn the_byte_bound_evicts_least_recently_used_entries() {
     for rule in rules {
         let r = get(rule);
         assert_eq!(cache_header(&r), Some("miss"), "{rule}");
-        assert!((8 << 10..14 << 10).contains(&r.body.len()), "{}", r.body.len());
+        assert!(
+            (8 << 10..14 << 10).contains(&r.body.len()),
+            "{}",
+            r.body.len()
+        );
     }
     let stats = srv.variants.stats();
     assert_eq!(stats.evictions, 2, "{stats:?}");
@@ -413,18 +417,9 @@ fn cache_control_comes_from_the_source_the_bucket_or_the_default() {
         .send();
     assert_eq!(override_.status, 200, "{}", override_.text());
     assert_eq!(override_.header("cache-control"), Some("no-cache"));
-    assert_eq!(
-        override_.header("content-disposition"),
-        Some("attachment")
-    );
+    assert_eq!(override_.header("content-disposition"), Some("attachment"));
 
-    let other = Req::new(
-        srv.addr,
-        "PUT",
-        &TestServer::vhost("other-1250000000"),
-        "/",
-    )
-    .send();
+    let other = Req::new(srv.addr, "PUT", &TestServer::vhost("other-1250000000"), "/").send();
     assert_eq!(other.status, 200);
     let put = Req::new(
         srv.addr,
@@ -461,12 +456,9 @@ fn purge_removes_a_bucket_or_a_prefix() {
     assert_eq!(srv.entry_files().len(), 1);
     assert_eq!(cache_header(&srv.get(RULE)), Some("miss"));
     // From outside, on the folder alone, as `mogr cache purge` does.
-    let purged = mogr_server::variant_cache::purge::purge_dir(
-        &dir.path().join("cache"),
-        Some(BUCKET),
-        "",
-    )
-    .unwrap();
+    let purged =
+        mogr_server::variant_cache::purge::purge_dir(&dir.path().join("cache"), Some(BUCKET), "")
+            .unwrap();
     assert_eq!(purged.entries(), 2);
     assert!(srv.entry_files().is_empty());
     assert_eq!(cache_header(&srv.get(RULE)), Some("miss"));

@@ -45,13 +45,17 @@ fn open_for_read(path: &std::path::Path, key: &str, range: Option<ByteRange>) ->
     };
     let range = match range {
         None => None,
-        Some(asked) => Some(asked.resolve(header.size).ok_or_else(|| {
-            StoreError::InvalidRange {
-                size: header.size,
-                etag: header.etag.clone(),
-                last_modified: header.last_modified(),
-            }
-        })?),
+        Some(asked) => {
+            Some(
+                asked
+                    .resolve(header.size)
+                    .ok_or_else(|| StoreError::InvalidRange {
+                        size: header.size,
+                        etag: header.etag.clone(),
+                        last_modified: header.last_modified(),
+                    })?,
+            )
+        }
     };
     let (start, len) = range.map_or((0, header.size), |(first, last)| (first, last - first + 1));
     let head = len.min(FILE_CHUNK as u64);

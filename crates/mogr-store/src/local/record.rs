@@ -140,7 +140,9 @@ pub(crate) async fn open_record(
 }
 
 /// [`open_record`] with blocking I/O; the file is positioned at the start of the body.
-pub(crate) fn open_record_blocking(path: &Path) -> io::Result<Option<(std::fs::File, RecordHeader)>> {
+pub(crate) fn open_record_blocking(
+    path: &Path,
+) -> io::Result<Option<(std::fs::File, RecordHeader)>> {
     use std::io::Seek;
     let mut file = match std::fs::File::open(path) {
         Ok(file) => file,
