@@ -100,7 +100,7 @@ pub fn scan(entries: &Path) -> Vec<Found> {
         .filter(|(b, _)| safe_bucket(b))
         .flat_map(|(b, dir)| bucket_entries(&b, &dir))
         .collect();
-    all.sort_by(|a, b| b.mtime.cmp(&a.mtime));
+    all.sort_by_key(|f| std::cmp::Reverse(f.mtime));
     all
 }
 
