@@ -2,7 +2,15 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use http::HeaderMap;
+use axum::response::Response;
+use http::header::{ETAG, LAST_MODIFIED};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use mogr_cos::time_fmt::http_date;
+use mogr_cos::ErrorCode;
+
+use crate::error_map::{ApiError, ApiResult};
+use crate::object_headers::quoted_etag;
+use crate::respond;
 
 /// The verdict of the precondition headers (RFC 9110 §13.2.2 order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +48,30 @@ pub fn evaluate(headers: &HeaderMap, etag: &str, last_modified: SystemTime) -> P
         }
     }
     Precondition::Proceed
+}
+
+/// `Some(304)` or `Err(412)` when the conditional headers stop a GET/HEAD of a resource
+/// with `etag` (unquoted) and `last_modified`; `None` to go on.
+pub fn response(
+    headers: &HeaderMap,
+    etag: &str,
+    last_modified: SystemTime,
+) -> ApiResult<Option<Response>> {
+    match evaluate(headers, etag, last_modified) {
+        Precondition::Proceed => Ok(None),
+        Precondition::Failed => Err(ApiError::new(ErrorCode::PreconditionFailed)),
+        Precondition::NotModified => {
+            let mut res = respond::empty(StatusCode::NOT_MODIFIED);
+            let h = res.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(&quoted_etag(etag)) {
+                h.insert(ETAG, v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&http_date(last_modified)) {
+                h.insert(LAST_MODIFIED, v);
+            }
+            Ok(Some(res))
+        }
+    }
 }
 
 /// Whether a comma-separated ETag list (or `*`) contains `etag`; weak prefixes are ignored.

@@ -1,5 +1,6 @@
 //! Server settings the CLI fills in.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -60,6 +61,32 @@ pub struct ServerConfig {
     pub processing_time_limit: Option<Duration>,
     /// How slowly a request body may arrive before the request fails with `RequestTimeout`.
     pub body_timeouts: BodyTimeouts,
+    /// The processed-variant cache and the caching headers of processed responses.
+    pub cache: CacheSettings,
+}
+
+/// The `[cache]` settings.
+#[derive(Debug, Clone)]
+pub struct CacheSettings {
+    /// Folder of the cache (default: `cache` under the data folder).
+    pub dir: Option<PathBuf>,
+    /// Byte bound of the cache; 0 turns it off.
+    pub max_bytes: u64,
+    /// `Cache-Control` of processed responses whose source has none of its own.
+    pub cache_control: Option<String>,
+    /// Per-bucket `Cache-Control` of processed responses, over `cache_control`.
+    pub bucket_cache_control: BTreeMap<String, String>,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        CacheSettings {
+            dir: None,
+            max_bytes: crate::variant_cache::DEFAULT_MAX_BYTES,
+            cache_control: None,
+            bucket_cache_control: BTreeMap::new(),
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -81,6 +108,7 @@ impl Default for ServerConfig {
                 idle: Some(DEFAULT_BODY_IDLE_TIMEOUT),
                 min_rate: DEFAULT_BODY_MIN_RATE,
             },
+            cache: CacheSettings::default(),
         }
     }
 }

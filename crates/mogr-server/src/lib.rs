@@ -23,8 +23,9 @@ pub mod server;
 pub mod state;
 pub mod styles;
 pub mod unread_body;
+pub mod variant_cache;
 
 pub use body::BodyTimeouts;
-pub use config::{ServerConfig, DEFAULT_MAX_OBJECT_SIZE};
+pub use config::{CacheSettings, ServerConfig, DEFAULT_MAX_OBJECT_SIZE};
 pub use server::{router, serve, serve_state, serve_with_shutdown, spawn, spawn_state};
 pub use state::AppState;

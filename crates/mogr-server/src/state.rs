@@ -20,6 +20,8 @@ pub struct AppState {
     pub images: Arc<crate::processing::ImageProcessor>,
     /// Held while a bucket's styles are read, checked and written back.
     pub style_writes: Arc<tokio::sync::Mutex<()>>,
+    /// The processed-variant cache and the computations in flight.
+    pub variants: Arc<crate::processing::Variants>,
 }
 
 impl AppState {
@@ -27,9 +29,11 @@ impl AppState {
     pub fn new(config: ServerConfig, store: Arc<dyn Store>) -> Self {
         let credentials = config.credentials.iter().cloned().collect();
         let images = Arc::new(crate::processing::ImageProcessor::new(&config));
+        let variants = Arc::new(crate::processing::Variants::new(&config));
         AppState {
             images,
             style_writes: Arc::new(tokio::sync::Mutex::new(())),
+            variants,
             store,
             config: Arc::new(config),
             credentials: Arc::new(credentials),

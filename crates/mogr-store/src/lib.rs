@@ -18,9 +18,44 @@ use bytes::Bytes;
 pub static CRC64: crc::Crc<u64, crc::Table<16>> =
     crc::Crc::<u64, crc::Table<16>>::new(&crc::CRC_64_XZ);
 
-/// CRC-64/XZ of a whole buffer.
+/// CRC-64/XZ of a whole buffer (SIMD carry-less multiplication where the CPU has it).
 pub fn crc64(bytes: &[u8]) -> u64 {
-    CRC64.checksum(bytes)
+    let mut c = Crc64::new();
+    c.update(bytes);
+    c.value()
+}
+
+/// A running CRC-64/XZ, several times faster than the table-driven [`CRC64`] on CPUs with
+/// carry-less multiplication (every x86-64 and AArch64 server of the last decade).
+pub struct Crc64(crc64fast::Digest);
+
+impl Crc64 {
+    /// A CRC of nothing yet.
+    pub fn new() -> Crc64 {
+        Crc64(crc64fast::Digest::new())
+    }
+
+    /// Adds `bytes`.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.write(bytes);
+    }
+
+    /// The CRC of everything added so far.
+    pub fn value(&self) -> u64 {
+        self.0.sum64()
+    }
+}
+
+impl Default for Crc64 {
+    fn default() -> Self {
+        Crc64::new()
+    }
+}
+
+impl std::fmt::Debug for Crc64 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Crc64({:016x})", self.value())
+    }
 }
 
 /// Result type of store operations.

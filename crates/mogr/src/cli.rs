@@ -27,6 +27,9 @@ pub enum Command {
     Batch(BatchArgs),
     /// Manage a bucket's image styles on a running server (signed COS requests).
     Style(StyleArgs),
+    /// Inspect or empty the processed-variant cache (safe while a server runs).
+    #[command(subcommand)]
+    Cache(CacheCommand),
 }
 
 /// `mogr style`.
@@ -88,6 +91,38 @@ pub enum StyleAction {
         #[arg(allow_hyphen_values = true)]
         set: Option<String>,
     },
+}
+
+/// `mogr cache ...`.
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Entries and bytes per bucket, and the configured bound.
+    Stats(CacheArgs),
+    /// Remove cached variants: all, one bucket's, or those of keys under `bucket/prefix`.
+    Purge(PurgeArgs),
+}
+
+/// Where the cache is: the data folder and the config file, as for `mogr serve`.
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    /// Data folder [default: ./data].
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// TOML configuration file (its `data` and `[cache]` settings apply).
+    #[arg(long, env = "MOGR_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `mogr cache purge`.
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// `bucket` or `bucket/key-prefix`; everything when absent.
+    pub target: Option<String>,
+    #[command(flatten)]
+    pub at: CacheArgs,
 }
 
 /// `mogr serve`.

@@ -67,6 +67,21 @@ pub struct CodecFile {
     avif_speed: Option<u8>,
 }
 
+/// The `[cache]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheFile {
+    /// Folder of the cache (default: `cache` under the data folder).
+    dir: Option<PathBuf>,
+    /// Byte bound; 0 turns the cache off.
+    max_bytes: Option<u64>,
+    /// `Cache-Control` of processed responses whose source has none.
+    cache_control: Option<String>,
+    /// Bucket -> `Cache-Control` of its processed responses.
+    #[serde(default)]
+    bucket_cache_control: std::collections::BTreeMap<String, String>,
+}
+
 /// One `[[credentials]]` entry: the key inline, or (better: the config file can then be
 /// shared) in a file of its own.
 #[derive(Debug, Deserialize)]
@@ -101,6 +116,27 @@ pub struct FileConfig {
     limits: LimitsFile,
     #[serde(default)]
     codec: CodecFile,
+    #[serde(default)]
+    cache: CacheFile,
+}
+
+/// The server's cache settings from the file's `[cache]` table.
+pub fn cache_settings(file: &FileConfig) -> mogr_server::CacheSettings {
+    let defaults = mogr_server::CacheSettings::default();
+    let c = &file.cache;
+    mogr_server::CacheSettings {
+        dir: c.dir.clone(),
+        max_bytes: c.max_bytes.unwrap_or(defaults.max_bytes),
+        cache_control: c.cache_control.clone(),
+        bucket_cache_control: c.bucket_cache_control.clone(),
+    }
+}
+
+/// The data folder: the flag, else the file's `data`, else `./data`.
+pub fn data_dir(flag: Option<&Path>, file: &FileConfig) -> PathBuf {
+    flag.map(Path::to_path_buf)
+        .or(file.data.clone())
+        .unwrap_or_else(|| PathBuf::from("./data"))
 }
 
 /// Read the TOML file if one was named.
@@ -192,11 +228,7 @@ pub fn serve(args: ServeArgs) -> Result<(), CliError> {
             .listen
             .or(file.listen)
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9000))),
-        data_dir: args
-            .data
-            .clone()
-            .or(file.data.clone())
-            .unwrap_or_else(|| PathBuf::from("./data")),
+        data_dir: data_dir(args.data.as_deref(), &file),
         region: file.region.clone().unwrap_or(defaults.region),
         vhost_suffix: file.vhost_suffix.clone().unwrap_or(defaults.vhost_suffix),
         pic_vhost_suffix: file
@@ -212,6 +244,7 @@ pub fn serve(args: ServeArgs) -> Result<(), CliError> {
         engine: engine_config(&file),
         processing_time_limit,
         body_timeouts,
+        cache: cache_settings(&file),
         credentials: Vec::new(),
     };
     std::fs::create_dir_all(&cfg.data_dir).map_err(|e| CliError::io(&cfg.data_dir, e))?;

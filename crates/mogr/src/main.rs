@@ -2,6 +2,7 @@
 
 mod assets;
 mod batch;
+mod cache;
 mod cli;
 mod config;
 mod credentials;
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
         Command::Info(args) => process::info(args),
         Command::Batch(args) => batch::run(args),
         Command::Style(args) => style::run(args),
+        Command::Cache(cmd) => cache::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,22 +3,18 @@
 //! GET opens the object once: the conditionals, the range and the body all come from the
 //! version that open found, so a concurrent overwrite can never mix two versions.
 
-use std::time::SystemTime;
-
 use axum::body::Body;
 use axum::response::Response;
-use http::header::{CONTENT_LENGTH, CONTENT_RANGE, ETAG, LAST_MODIFIED, RANGE};
+use http::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
 use http::{HeaderValue, StatusCode};
-use mogr_cos::time_fmt::http_date;
 use mogr_cos::ErrorCode;
 use mogr_store::{ObjectMeta, StoreError};
 
-use crate::conditional::{self, Precondition};
+use crate::conditional;
 use crate::context::RequestCtx;
 use crate::error_map::{ApiError, ApiResult};
-use crate::object_headers::{quoted_etag, write_object_headers};
+use crate::object_headers::write_object_headers;
 use crate::range;
-use crate::respond;
 use crate::state::AppState;
 
 /// `GET /<key>` (`head == false`) or `HEAD /<key>`.
@@ -27,7 +23,7 @@ pub async fn handle(state: &AppState, ctx: &RequestCtx, head: bool) -> ApiResult
     let asked = range::parse(ctx.header(RANGE.as_str()));
     if head {
         let meta = state.store.head_object(bucket, &ctx.key).await?;
-        if let Some(res) = precondition_response(ctx, &meta.etag, meta.last_modified)? {
+        if let Some(res) = conditional::response(&ctx.headers, &meta.etag, meta.last_modified)? {
             return Ok(res);
         }
         let resolved = match asked {
@@ -49,7 +45,7 @@ pub async fn handle(state: &AppState, ctx: &RequestCtx, head: bool) -> ApiResult
                 ..
             } = &e
             {
-                if let Some(res) = precondition_response(ctx, etag, *last_modified)? {
+                if let Some(res) = conditional::response(&ctx.headers, etag, *last_modified)? {
                     return Ok(res);
                 }
             }
@@ -57,7 +53,8 @@ pub async fn handle(state: &AppState, ctx: &RequestCtx, head: bool) -> ApiResult
         }
     };
     // A 304 or 412 drops the body unread, which closes the object.
-    if let Some(res) = precondition_response(ctx, &got.meta.etag, got.meta.last_modified)? {
+    if let Some(res) = conditional::response(&ctx.headers, &got.meta.etag, got.meta.last_modified)?
+    {
         return Ok(res);
     }
     Ok(object_response(
@@ -66,29 +63,6 @@ pub async fn handle(state: &AppState, ctx: &RequestCtx, head: bool) -> ApiResult
         got.range,
         Body::from_stream(got.body),
     ))
-}
-
-/// `Some(304)` or `Err(412)` when the conditional headers stop the request.
-fn precondition_response(
-    ctx: &RequestCtx,
-    etag: &str,
-    last_modified: SystemTime,
-) -> ApiResult<Option<Response>> {
-    match conditional::evaluate(&ctx.headers, etag, last_modified) {
-        Precondition::Proceed => Ok(None),
-        Precondition::Failed => Err(ApiError::new(ErrorCode::PreconditionFailed)),
-        Precondition::NotModified => {
-            let mut res = respond::empty(StatusCode::NOT_MODIFIED);
-            let h = res.headers_mut();
-            if let Ok(v) = HeaderValue::from_str(&quoted_etag(etag)) {
-                h.insert(ETAG, v);
-            }
-            if let Ok(v) = HeaderValue::from_str(&http_date(last_modified)) {
-                h.insert(LAST_MODIFIED, v);
-            }
-            Ok(Some(res))
-        }
-    }
 }
 
 /// 200 or 206 with the object's headers; `range` is already resolved against `meta.size`.

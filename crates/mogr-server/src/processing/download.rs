@@ -1,30 +1,36 @@
 //! Processing on download: `GET|HEAD /<key>?<rule>` answers the processed bytes and never
 //! writes to the store.
 //!
-//! The response carries the output's `Content-Type` and length and the source's
-//! `Last-Modified`, but no `ETag`: the source's MD5 would be wrong for these bytes and
-//! some SDKs compare ETags with local MD5s. `Range` and conditional headers are
-//! ignored; the answer is always the whole output with 200.
+//! The output comes from the variant cache when it is there (see `variant`). The response
+//! carries the output's `Content-Type` and length, the source's `Last-Modified`, a strong
+//! `ETag` of its own (derived from the source's ETag, the canonical rule and the engine; never
+//! the source's MD5, which some SDKs would compare with these bytes) and `Cache-Control` as
+//! configured. `If-None-Match` / `If-Modified-Since` answer 304 before anything is read or
+//! decoded. `Range` is ignored; the answer is always the whole output.
 
 use std::time::SystemTime;
 
 use axum::body::Body;
 use axum::response::Response;
-use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, LAST_MODIFIED};
-use http::{HeaderValue, StatusCode};
+use http::header::{CONTENT_LENGTH, ETAG, LAST_MODIFIED};
+use http::{HeaderName, HeaderValue, StatusCode};
 use mogr_cos::query::Query;
 use mogr_cos::time_fmt::http_date;
-use mogr_store::{GetObject, ObjectAttrs};
+use mogr_store::ObjectAttrs;
 
-use super::errors::{image_error, too_large};
-use super::pipeline::{cost, ignores_limit_errors};
+use super::errors::too_large;
+use super::pipeline::ignores_limit_errors;
+use super::variant::{self, Served};
 use super::watermarks;
+use crate::conditional;
 use crate::context::RequestCtx;
 use crate::error_map::ApiResult;
-use crate::object_headers::write_content_headers;
+use crate::object_headers::{quoted_etag, write_content_headers};
 use crate::state::AppState;
 use crate::styles;
+
+/// `x-mogr-cache: hit | miss | bypass` on processed responses.
+pub const X_MOGR_CACHE: HeaderName = HeaderName::from_static("x-mogr-cache");
 
 /// Runs `rule` on the object and answers the result (headers only for HEAD).
 ///
@@ -43,46 +49,46 @@ pub async fn get_processed(
     // A missing object is 404 before anything about the rule is judged.
     let meta = state.store.head_object(bucket, key).await?;
     let pipeline = styles::resolve_rule(state, bucket, rule).await?;
-    let assets = watermarks::gather(state, ctx, bucket, [&pipeline]).await?;
-    let images = &state.images;
-    let limit = images.limits().max_input_bytes;
-    let ignore_errors = ignores_limit_errors(&pipeline);
+    // Watermark images are read up front: their versions are part of the variant's key.
+    let (assets, inputs) = watermarks::gather(state, ctx, bucket, [&pipeline]).await?;
+    let limit = state.images.limits().max_input_bytes;
 
     if meta.size > limit {
-        if ignore_errors {
+        if ignores_limit_errors(&pipeline) {
             return original_streamed(state, bucket, key, head, query).await;
         }
         return Err(too_large(limit));
     }
 
-    let GetObject {
-        meta, body: stream, ..
-    } = state.store.get_object(bucket, key, None).await?;
-    // The place is taken after only the headers' worth of the source has been read.
-    let (slot, source) = images
-        .admit_source(stream, meta.size, limit, |shape| {
-            cost(images.engine(), [&pipeline], false, shape)
-        })
-        .await?;
-    let outcome = images
-        .run(slot, move |engine, budget| {
-            engine.process_with(&source, &pipeline, budget, &assets)
-        })
-        .await?;
-    // `ignore-error/1` over a limit (size or time) is the engine's: it returns the original.
-    let out = outcome.map_err(|e| image_error(&e))?;
-    let bytes = Bytes::from(out.bytes);
-    let len = bytes.len() as u64;
-    let body = if head {
-        Body::empty()
-    } else {
-        Body::from(bytes)
+    let variant_key = state.variants.key(bucket, key, &meta.etag, &inputs, &pipeline);
+    let etag = variant_key.etag();
+    if let Some(res) = conditional::response(&ctx.headers, &etag, meta.last_modified)? {
+        return Ok(res);
+    }
+    let Served {
+        body,
+        len,
+        mime,
+        cache,
+    } = variant::serve(state, &variant_key, pipeline, assets, head).await?;
+    let body = match body {
+        Some(bytes) if !head => Body::from(bytes),
+        _ => Body::empty(),
     };
     let attrs = ObjectAttrs {
-        content_type: Some(out.mime.to_string()),
+        content_type: Some(mime),
+        cache_control: state
+            .variants
+            .cache_control(bucket, meta.attrs.cache_control.as_ref()),
         ..ObjectAttrs::default()
     };
-    Ok(with_headers(body, len, &attrs, meta.last_modified, query))
+    let mut res = with_headers(body, len, &attrs, meta.last_modified, query);
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&quoted_etag(&etag)) {
+        h.insert(ETAG, v);
+    }
+    h.insert(X_MOGR_CACHE, HeaderValue::from_static(cache.as_str()));
+    Ok(res)
 }
 
 /// `ignore-error/1` on a source over the byte limit: the original, streamed as stored.

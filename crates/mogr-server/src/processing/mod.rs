@@ -20,6 +20,7 @@ pub mod pool;
 mod processor;
 mod produce;
 mod upload;
+mod variant;
 mod watermark_url;
 mod watermarks;
 
@@ -27,7 +28,9 @@ use axum::body::Body;
 use axum::response::Response;
 use mogr_store::CompletedPart;
 
+pub use download::X_MOGR_CACHE;
 pub use processor::{ImageProcessor, Slot};
+pub use variant::{CacheOutcome, Variants};
 
 use crate::context::RequestCtx;
 use crate::error_map::ApiResult;

@@ -25,15 +25,17 @@ use crate::state::AppState;
 /// Largest watermark image object read, in bytes (and never more than the processing limit).
 pub const MAX_WATERMARK_BYTES: u64 = 10 << 20;
 
-/// The assets of `pipelines`, run on an image stored in (or bound for) `bucket`.
+/// The assets of `pipelines`, run on an image stored in (or bound for) `bucket`, and the
+/// versions of the watermark objects read (`url etag` lines, for a variant's cache key).
 pub async fn gather<'a>(
     state: &AppState,
     ctx: &RequestCtx,
     bucket: &str,
     pipelines: impl IntoIterator<Item = &'a Pipeline>,
-) -> ApiResult<Assets> {
+) -> ApiResult<(Assets, String)> {
     let pipelines: Vec<&Pipeline> = pipelines.into_iter().collect();
     let mut assets = Assets::new();
+    let mut versions = String::new();
     let mut seen: Vec<&str> = Vec::new();
     for url in pipelines.iter().flat_map(|p| image_urls(p)) {
         if seen.contains(&url) {
@@ -41,7 +43,8 @@ pub async fn gather<'a>(
         }
         seen.push(url);
         let object = locate(state, ctx, bucket, url)?;
-        let bytes = read(state, ctx, &object).await?;
+        let (bytes, etag) = read(state, ctx, &object).await?;
+        versions.push_str(&format!("{url} {etag}\n"));
         assets.insert_image(url, Arc::new(bytes));
     }
     if pipelines.iter().any(|p| needs_fonts(p)) {
@@ -51,7 +54,7 @@ pub async fn gather<'a>(
             .map_err(|_| ApiError::new(ErrorCode::InternalError))?;
         assets.set_fonts(book);
     }
-    Ok(assets)
+    Ok((assets, versions))
 }
 
 /// The object `url` names, which must be in `bucket`.
@@ -68,8 +71,13 @@ fn locate(state: &AppState, ctx: &RequestCtx, bucket: &str, url: &str) -> ApiRes
     Ok(object)
 }
 
-/// Reads the watermark object under the caller's authority, refusing it if too large.
-async fn read(state: &AppState, ctx: &RequestCtx, object: &ObjectRef) -> ApiResult<Vec<u8>> {
+/// Reads the watermark object under the caller's authority, refusing it if too large: its
+/// bytes and the ETag of the version read.
+async fn read(
+    state: &AppState,
+    ctx: &RequestCtx,
+    object: &ObjectRef,
+) -> ApiResult<(Vec<u8>, String)> {
     let ObjectRef { bucket, key } = object;
     authn::authorize(state, &ctx.principal, &Operation::GetObject, Some(bucket))
         .await
@@ -95,7 +103,7 @@ async fn read(state: &AppState, ctx: &RequestCtx, object: &ObjectRef) -> ApiResu
     if meta.size > limit {
         return Err(too_big(key, limit));
     }
-    let GetObject { body, .. } = state
+    let GetObject { body, meta, .. } = state
         .store
         .get_object(bucket, key, None)
         .await
@@ -110,7 +118,7 @@ async fn read(state: &AppState, ctx: &RequestCtx, object: &ObjectRef) -> ApiResu
         }
         buf.extend_from_slice(&chunk);
     }
-    Ok(buf)
+    Ok((buf, meta.etag))
 }
 
 fn invalid(message: String) -> ApiError {

@@ -8,6 +8,7 @@ mod keys;
 mod large;
 mod multipart;
 mod objects;
+mod processing_cache;
 mod processing_cloud;
 mod processing_common;
 mod processing_download;

@@ -27,7 +27,7 @@ fn outcome(r: &Resp) -> (u16, Option<String>, Vec<u8>) {
 }
 
 #[test]
-fn format_png_returns_a_png_with_source_last_modified_and_no_etag() {
+fn format_png_returns_a_png_with_source_last_modified_and_an_etag_of_its_own() {
     let (srv, _) = server_with_photo();
     let head = srv.req("HEAD", BUCKET, "dir/photo.jpg").send();
     let r = get_rule_unsigned(
@@ -47,11 +47,14 @@ fn format_png_returns_a_png_with_source_last_modified_and_no_etag() {
     );
     assert_eq!(r.exact("Last-Modified"), head.exact("Last-Modified"));
     assert!(r.exact("Last-Modified").is_some());
-    assert_eq!(
-        r.header("etag"),
-        None,
+    let etag = r.exact("ETag").expect("processed output has an ETag");
+    assert_ne!(
+        Some(etag),
+        head.exact("ETag"),
         "processed output must not carry the source ETag"
     );
+    // 40 hex digits: never mistaken for the MD5 of the bytes.
+    assert_eq!(etag.trim_matches('"').len(), 40);
 }
 
 #[test]
@@ -306,7 +309,8 @@ fn head_with_a_rule_reports_the_processed_length_and_type() {
         head.exact("Content-Length"),
         Some(get.body.len().to_string().as_str())
     );
-    assert_eq!(head.header("etag"), None);
+    assert_eq!(head.header("etag"), get.header("etag"));
+    assert!(head.header("etag").is_some());
 }
 
 #[test]
@@ -323,7 +327,7 @@ fn a_missing_object_is_404_no_such_key_before_the_rule_is_judged() {
 }
 
 #[test]
-fn range_and_conditional_headers_are_ignored_for_processed_output() {
+fn range_is_ignored_and_the_source_etag_does_not_match_processed_output() {
     let (srv, _) = server_with_photo();
     let full = get_rule_unsigned(
         &srv,

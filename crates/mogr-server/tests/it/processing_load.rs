@@ -24,12 +24,10 @@ fn a_full_pool_answers_slow_down_and_admitted_work_completes() {
         .map(|i| {
             let (srv, start) = (Arc::clone(&srv), Arc::clone(&start));
             std::thread::spawn(move || {
-                let rule = if i % 2 == 0 {
-                    "imageMogr2/format/avif"
-                } else {
-                    "imageMogr2/format/heif"
-                };
-                let req = srv.req("GET", BUCKET, "big.jpg").param(rule, "");
+                // Six different variants: identical requests would share one computation.
+                let format = if i % 2 == 0 { "avif" } else { "heif" };
+                let rule = format!("imageMogr2/format/{format}/quality/{}", 50 + i);
+                let req = srv.req("GET", BUCKET, "big.jpg").param(&rule, "");
                 start.wait();
                 req.send()
             })

@@ -21,6 +21,7 @@
 
 mod bucket;
 mod buckets;
+mod file_stream;
 mod journal;
 mod layout;
 mod list;

@@ -173,8 +173,8 @@ impl LocalStore {
         let (bucket, _) = self.upload(bucket, key, upload_id).await?;
         let mut writer = RecordWriter::create(&self.layout).await?;
         writer.write_stream(body).await?;
-        writer.check_md5(content_md5)?;
-        let digests = writer.digests();
+        writer.check_md5(content_md5).await?;
+        let digests = writer.digests().await?;
         let header = RecordHeader::new(
             key,
             digests.size,
@@ -368,7 +368,7 @@ impl LocalStore {
         } else {
             None
         };
-        let mut crc = crate::CRC64.digest();
+        let mut crc = crate::Crc64::new();
         let mut size = 0u64;
         let mut part_md5s = Md5::new();
         let mut buf = vec![0u8; READ_CHUNK * 4];
@@ -396,12 +396,12 @@ impl LocalStore {
                 }
             }
         }
-        let (size, crc64) = match &writer {
+        let (size, crc64) = match &mut writer {
             Some(writer) => {
-                let digests = writer.digests();
+                let digests = writer.digests().await?;
                 (digests.size, digests.crc64)
             }
-            None => (size, crc.finalize()),
+            None => (size, crc.value()),
         };
         let etag = format!("{}-{}", hex::encode(part_md5s.finalize()), chosen.len());
         let header = RecordHeader::new(key, size, etag, crc64, SystemTime::now(), attrs);

@@ -1,18 +1,17 @@
 //! Object reads, writes and deletes, and publishing staged records.
 
-use std::io::{self, SeekFrom};
+use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use futures::{StreamExt, TryStreamExt};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 
 use super::bucket::{Bucket, Gate, IndexEntry};
+use super::file_stream::{read_at, FileStream, FILE_CHUNK};
 use super::journal::{self, Intent};
 use super::layout::{OBJECTS_DIR, UPLOAD_FILE};
-use super::record::{open_record, RecordHeader};
+use super::record::{open_record, open_record_blocking, RecordHeader};
 use super::writer::{ensure_dir, sync_dir, sync_dirs, RecordWriter, TempFile};
 use super::{CrashPoint, LocalStore};
 use crate::types::{
@@ -24,6 +23,52 @@ use crate::{Result, StoreError};
 pub(crate) const READ_CHUNK: usize = 256 * 1024;
 /// How many records of a batch are staged at once.
 const STAGE_CONCURRENCY: usize = 8;
+
+/// A record opened for a GET: the body's first chunk is already read.
+struct Opened {
+    file: std::fs::File,
+    header: RecordHeader,
+    range: Option<(u64, u64)>,
+    first: bytes::Bytes,
+    /// Offset of the byte after `first`.
+    next: u64,
+    /// Bytes of the range after `first`.
+    remaining: u64,
+}
+
+/// Opens `key`'s record at `path`, resolves `range` against this very version (so size,
+/// range and bytes agree even if the key is overwritten meanwhile) and reads the first chunk.
+fn open_for_read(path: &std::path::Path, key: &str, range: Option<ByteRange>) -> Result<Opened> {
+    let (file, header) = match open_record_blocking(path)? {
+        Some((file, header)) if header.key == key => (file, header),
+        _ => return Err(StoreError::NoSuchKey),
+    };
+    let range = match range {
+        None => None,
+        Some(asked) => {
+            Some(
+                asked
+                    .resolve(header.size)
+                    .ok_or_else(|| StoreError::InvalidRange {
+                        size: header.size,
+                        etag: header.etag.clone(),
+                        last_modified: header.last_modified(),
+                    })?,
+            )
+        }
+    };
+    let (start, len) = range.map_or((0, header.size), |(first, last)| (first, last - first + 1));
+    let head = len.min(FILE_CHUNK as u64);
+    let first = read_at(&file, start, head as usize)?;
+    Ok(Opened {
+        file,
+        header,
+        range,
+        first,
+        next: start + head,
+        remaining: len - head,
+    })
+}
 
 /// An upload to retire in the commit that publishes its object.
 pub(crate) struct Retire {
@@ -64,13 +109,13 @@ impl LocalStore {
     /// Check the body's MD5 and seal the record with the object's metadata.
     async fn seal_object(
         &self,
-        writer: RecordWriter,
+        mut writer: RecordWriter,
         bucket: Arc<Bucket>,
         key: &str,
         opts: PutOptions,
     ) -> Result<Staged> {
-        writer.check_md5(opts.content_md5)?;
-        let digests = writer.digests();
+        writer.check_md5(opts.content_md5).await?;
+        let digests = writer.digests().await?;
         let header = RecordHeader::new(
             key,
             digests.size,
@@ -285,28 +330,24 @@ impl LocalStore {
         key: &str,
         range: Option<ByteRange>,
     ) -> Result<GetObject> {
-        let (mut file, header) = self.open_object(bucket, key).await?;
-        // Resolved against this very record, so size, range and bytes agree even if the key
-        // is overwritten meanwhile.
-        let range = match range {
-            None => None,
-            Some(asked) => {
-                Some(
-                    asked
-                        .resolve(header.size)
-                        .ok_or_else(|| StoreError::InvalidRange {
-                            size: header.size,
-                            etag: header.etag.clone(),
-                            last_modified: header.last_modified(),
-                        })?,
-                )
-            }
-        };
-        let (start, len) =
-            range.map_or((0, header.size), |(first, last)| (first, last - first + 1));
-        file.seek(SeekFrom::Start(start)).await?;
+        let bucket = self.bucket(bucket)?;
+        validate_key(key)?;
+        let (path, _) = self.layout.object_path(&bucket.name, key);
+        let key = key.to_string();
+        // Open, trailer, range and the first chunk in one blocking task.
+        let opened = tokio::task::spawn_blocking(move || open_for_read(&path, &key, range))
+            .await
+            .map_err(io::Error::other)??;
+        let Opened {
+            file,
+            header,
+            range,
+            first,
+            next,
+            remaining,
+        } = opened;
         // The open handle keeps this version readable even if the key is overwritten meanwhile.
-        let body = ReaderStream::with_capacity(file.take(len), READ_CHUNK);
+        let body = FileStream::new(file, next, remaining, Some(first));
         Ok(GetObject {
             meta: header.to_meta(),
             range,

@@ -6,8 +6,6 @@ use std::io::{self, SeekFrom};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-
 use crate::types::{ObjectAttrs, ObjectMeta};
 
 /// Ends every record; a file without it is not one of ours or was cut short.
@@ -130,37 +128,40 @@ fn parse_trailer(json: &[u8], body_len: u64) -> io::Result<RecordHeader> {
 }
 
 /// Open a record and read its trailer; `None` if the file does not exist. The file is
-/// left positioned at the start of the body.
+/// left positioned at the start of the body. One trip to the blocking pool in all.
 pub(crate) async fn open_record(
     path: &Path,
 ) -> io::Result<Option<(tokio::fs::File, RecordHeader)>> {
-    let mut file = match tokio::fs::File::open(path).await {
+    let path = path.to_path_buf();
+    let opened = tokio::task::spawn_blocking(move || open_record_blocking(&path))
+        .await
+        .map_err(io::Error::other)??;
+    Ok(opened.map(|(file, header)| (tokio::fs::File::from_std(file), header)))
+}
+
+/// [`open_record`] with blocking I/O; the file is positioned at the start of the body.
+pub(crate) fn open_record_blocking(
+    path: &Path,
+) -> io::Result<Option<(std::fs::File, RecordHeader)>> {
+    use std::io::Seek;
+    let mut file = match std::fs::File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
-    let file_len = file.metadata().await?.len();
-    if file_len < FOOTER_LEN as u64 {
-        return Err(corrupt("too short"));
-    }
-    let mut footer = [0u8; FOOTER_LEN];
-    file.seek(SeekFrom::Start(file_len - FOOTER_LEN as u64))
-        .await?;
-    file.read_exact(&mut footer).await?;
-    let json_len = trailer_len(&footer, file_len)?;
-    let body_len = file_len - FOOTER_LEN as u64 - json_len;
-    let mut json = vec![0u8; json_len as usize];
-    file.seek(SeekFrom::Start(body_len)).await?;
-    file.read_exact(&mut json).await?;
-    let header = parse_trailer(&json, body_len)?;
-    file.seek(SeekFrom::Start(0)).await?;
+    let header = read_trailer(&mut file)?;
+    file.seek(SeekFrom::Start(0))?;
     Ok(Some((file, header)))
 }
 
 /// Read a record's trailer with blocking I/O (for the index scan at open).
 pub(crate) fn read_header_blocking(path: &Path) -> io::Result<RecordHeader> {
+    read_trailer(&mut std::fs::File::open(path)?)
+}
+
+/// The trailer of an open record, checked against the file's length.
+fn read_trailer(file: &mut std::fs::File) -> io::Result<RecordHeader> {
     use std::io::{Read, Seek};
-    let mut file = std::fs::File::open(path)?;
     let file_len = file.metadata()?.len();
     if file_len < FOOTER_LEN as u64 {
         return Err(corrupt("too short"));

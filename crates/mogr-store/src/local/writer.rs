@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
 use md5::{Digest, Md5};
-use tokio::io::{AsyncWriteExt, BufWriter};
+use std::io::Write;
+
+use tokio::io::AsyncWriteExt;
 
 use super::layout::Layout;
 use super::record::RecordHeader;
@@ -14,7 +16,7 @@ use crate::types::ByteStream;
 use crate::{Result, StoreError};
 
 /// Write buffer; large enough that the blocking pool sees few, big writes.
-const WRITE_BUFFER: usize = 256 * 1024;
+const WRITE_BUFFER: usize = 1024 * 1024;
 
 /// A staged file that is deleted when dropped unless it was published.
 #[derive(Debug)]
@@ -60,42 +62,95 @@ pub(crate) struct BodyDigests {
     pub size: u64,
 }
 
-/// A record being written to the staging directory.
-pub(crate) struct RecordWriter {
-    file: BufWriter<tokio::fs::File>,
-    temp: TempFile,
+/// The file and the running digests; moved to a blocking thread for each flush.
+struct Sink {
+    file: std::fs::File,
     md5: Md5,
-    crc: crc::Digest<'static, u64, crc::Table<16>>,
+    crc: crate::Crc64,
+}
+
+impl Sink {
+    /// Hashes and writes `data` (on a blocking thread: both are CPU or disk work).
+    fn absorb(&mut self, data: &[u8]) -> io::Result<()> {
+        self.md5.update(data);
+        self.crc.update(data);
+        self.file.write_all(data)
+    }
+}
+
+/// A record being written to the staging directory.
+///
+/// Bytes are gathered into a large buffer and handed to the blocking pool a buffer at a
+/// time, where they are hashed and written: the async runtime never hashes, and a 1 MiB
+/// upload costs one trip to the pool instead of one per network chunk.
+pub(crate) struct RecordWriter {
+    /// `None` only if a flush failed half-way (the writer is then unusable).
+    sink: Option<Sink>,
+    buf: Vec<u8>,
+    temp: TempFile,
     size: u64,
+}
+
+fn broken() -> StoreError {
+    StoreError::Io(io::Error::other("record writer failed earlier"))
 }
 
 impl RecordWriter {
     /// Start a new temp record.
     pub(crate) async fn create(layout: &Layout) -> Result<RecordWriter> {
         let path = layout.tmp_path("tmp");
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .await?;
+        let open_path = path.clone();
+        let file = tokio::task::spawn_blocking(move || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&open_path)
+        })
+        .await
+        .map_err(io::Error::other)??;
         Ok(RecordWriter {
-            file: BufWriter::with_capacity(WRITE_BUFFER, file),
+            sink: Some(Sink {
+                file,
+                md5: Md5::new(),
+                crc: crate::Crc64::new(),
+            }),
+            buf: Vec::with_capacity(WRITE_BUFFER),
             temp: TempFile::new(path),
-            md5: Md5::new(),
-            crc: crate::CRC64.digest(),
             size: 0,
         })
     }
 
-    /// Append body bytes; large inputs are hashed slice by slice, with a write (and so a
-    /// chance to yield) between slices, so one big chunk never holds the runtime thread long.
-    pub(crate) async fn write(&mut self, data: &[u8]) -> Result<()> {
-        for slice in data.chunks(WRITE_BUFFER) {
-            self.md5.update(slice);
-            self.crc.update(slice);
-            self.size += slice.len() as u64;
-            self.file.write_all(slice).await?;
+    /// Append body bytes; every full buffer is hashed and written off the runtime.
+    pub(crate) async fn write(&mut self, mut data: &[u8]) -> Result<()> {
+        while !data.is_empty() {
+            let room = WRITE_BUFFER - self.buf.len();
+            let (now, later) = data.split_at(room.min(data.len()));
+            self.buf.extend_from_slice(now);
+            self.size += now.len() as u64;
+            data = later;
+            if self.buf.len() >= WRITE_BUFFER {
+                self.flush().await?;
+            }
         }
+        Ok(())
+    }
+
+    /// Hashes and writes the buffered bytes on a blocking thread.
+    async fn flush(&mut self) -> Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let mut sink = self.sink.take().ok_or_else(broken)?;
+        let mut buf = std::mem::take(&mut self.buf);
+        let (sink, buf) = tokio::task::spawn_blocking(move || {
+            sink.absorb(&buf)?;
+            buf.clear();
+            Ok::<_, io::Error>((sink, buf))
+        })
+        .await
+        .map_err(io::Error::other)??;
+        self.sink = Some(sink);
+        self.buf = buf;
         Ok(())
     }
 
@@ -108,18 +163,20 @@ impl RecordWriter {
     }
 
     /// Digests of the body written so far.
-    pub(crate) fn digests(&self) -> BodyDigests {
-        BodyDigests {
-            md5: self.md5.clone().finalize().into(),
-            crc64: self.crc.clone().finalize(),
+    pub(crate) async fn digests(&mut self) -> Result<BodyDigests> {
+        self.flush().await?;
+        let sink = self.sink.as_ref().ok_or_else(broken)?;
+        Ok(BodyDigests {
+            md5: sink.md5.clone().finalize().into(),
+            crc64: sink.crc.value(),
             size: self.size,
-        }
+        })
     }
 
     /// Fail with `BadDigest` if the body's MD5 is not `expected`.
-    pub(crate) fn check_md5(&self, expected: Option<[u8; 16]>) -> Result<()> {
+    pub(crate) async fn check_md5(&mut self, expected: Option<[u8; 16]>) -> Result<()> {
         match expected {
-            Some(want) if want != self.digests().md5 => Err(StoreError::BadDigest),
+            Some(want) if want != self.digests().await?.md5 => Err(StoreError::BadDigest),
             _ => Ok(()),
         }
     }
@@ -127,10 +184,15 @@ impl RecordWriter {
     /// Append the trailer and make the file durable; it stays staged until renamed.
     pub(crate) async fn seal(mut self, header: &RecordHeader) -> Result<TempFile> {
         let trailer = header.encode_trailer()?;
-        self.file.write_all(&trailer).await?;
-        self.file.flush().await?;
-        let file = self.file.into_inner();
-        file.sync_all().await?;
+        let mut sink = self.sink.take().ok_or_else(broken)?;
+        let buf = std::mem::take(&mut self.buf);
+        tokio::task::spawn_blocking(move || {
+            sink.absorb(&buf)?;
+            sink.file.write_all(&trailer)?;
+            sink.file.sync_all()
+        })
+        .await
+        .map_err(io::Error::other)??;
         Ok(self.temp)
     }
 }
