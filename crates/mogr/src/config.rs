@@ -98,7 +98,9 @@ impl DurationText {
 /// Seconds in `"<n>"`, `"<n>s"`, `"<n>m"`, `"<n>h"` or `"<n>d"`.
 fn parse_duration_secs(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
     let scale = match unit.trim() {
         "" | "s" => 1,

@@ -80,7 +80,12 @@ fn listings_are_the_same_after_a_restart() {
     for key in ["album/1/01.jpg", "album/2/02.jpg"] {
         assert_eq!(server.req("DELETE", key).send().status, 204);
     }
-    let shapes = [("", "/", 2), ("album/", "/", 3), ("album/3/", "", 4), ("", "", 1000)];
+    let shapes = [
+        ("", "/", 2),
+        ("album/", "/", 3),
+        ("album/3/", "", 4),
+        ("", "", 1000),
+    ];
     let before: Vec<_> = shapes
         .iter()
         .map(|(p, d, m)| server.listing(p, d, *m))

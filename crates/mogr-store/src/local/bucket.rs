@@ -10,8 +10,7 @@ use std::time::SystemTime;
 
 use super::index_log::{self, IndexLog};
 use super::layout::{
-    is_upload_id, Layout, BUCKET_FILE, INDEX_DIR, OBJECTS_DIR, OBJECT_EXT, UPLOADS_DIR,
-    UPLOAD_FILE,
+    is_upload_id, Layout, BUCKET_FILE, INDEX_DIR, OBJECTS_DIR, OBJECT_EXT, UPLOADS_DIR, UPLOAD_FILE,
 };
 use super::record::{self, join_time, RecordHeader};
 use super::snapshot;
@@ -306,7 +305,12 @@ fn settle_blocking(layout: &Layout, bucket: &str, key: &str) -> io::Result<Optio
     match record::read_header_blocking(&path) {
         Ok(header) if header.key == key => Ok(Some(IndexEntry::of(&header))),
         Ok(_) => Ok(None),
-        Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::InvalidData) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::InvalidData
+            ) =>
+        {
             Ok(None)
         }
         Err(e) => Err(e),

@@ -35,7 +35,9 @@ impl LocalStore {
             for (key, upload_id) in expired {
                 // One completed, aborted or deleted meanwhile is simply gone; one that failed
                 // to abort is tried again at the next sweep.
-                let done = self.abort_multipart_impl(&bucket.name, &key, &upload_id).await;
+                let done = self
+                    .abort_multipart_impl(&bucket.name, &key, &upload_id)
+                    .await;
                 aborted += usize::from(done.is_ok());
             }
         }
@@ -45,10 +47,7 @@ impl LocalStore {
     /// Run [`LocalStore::expire_uploads`] in the background, often enough that an upload
     /// outlives `max_age` by at most about an eighth of it (and ten minutes). The task ends
     /// when the store is dropped. Call from within a Tokio runtime.
-    pub fn spawn_upload_expiry(
-        self: &Arc<Self>,
-        max_age: Duration,
-    ) -> tokio::task::JoinHandle<()> {
+    pub fn spawn_upload_expiry(self: &Arc<Self>, max_age: Duration) -> tokio::task::JoinHandle<()> {
         let store: Weak<LocalStore> = Arc::downgrade(self);
         let interval = (max_age / 8).clamp(MIN_SWEEP_INTERVAL, MAX_SWEEP_INTERVAL);
         tokio::spawn(async move {

@@ -383,7 +383,9 @@ mod tests {
         let settle = |key: &str| Ok((key == "k").then(|| entry(9)));
         let mut index = BTreeMap::new();
         index.insert("gone".to_string(), entry(1));
-        let changes = replay(&path, "boot-b", &mut index, &settle).unwrap().unwrap();
+        let changes = replay(&path, "boot-b", &mut index, &settle)
+            .unwrap()
+            .unwrap();
         assert_eq!(changes, 2);
         // The failed change of `gone` was settled from the records, which lack it.
         assert_eq!(keys(&index), ["k"]);

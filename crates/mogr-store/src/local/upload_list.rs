@@ -186,9 +186,7 @@ mod tests {
         let all: BTreeMap<UploadKey, SystemTime> = (0..1500)
             .map(|i| ((format!("{i:04}"), "1".to_string()), UNIX_EPOCH))
             .collect();
-        assert!(page(&all, &query("", "", "", "", 0))
-            .uploads
-            .is_empty());
+        assert!(page(&all, &query("", "", "", "", 0)).uploads.is_empty());
         let p = page(&all, &query("", "", "", "", 5000));
         assert_eq!(p.uploads.len(), MAX_LIST_UPLOADS);
         assert_eq!(p.next_key_marker.as_deref(), Some("0999"));

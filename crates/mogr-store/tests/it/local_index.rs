@@ -69,7 +69,10 @@ async fn filled(root: &Path) -> LocalStore {
         .await
         .unwrap();
     store.delete_object(BUCKET, "top-4").await.unwrap();
-    store.delete_object(BUCKET, "photos/b/001.jpg").await.unwrap();
+    store
+        .delete_object(BUCKET, "photos/b/001.jpg")
+        .await
+        .unwrap();
     store
 }
 
@@ -195,7 +198,12 @@ async fn many_changes_fold_into_a_new_snapshot() {
     }
     for i in 0..20 {
         store
-            .put_object(BUCKET, &format!("after/{i}"), body(b"a"), PutOptions::default())
+            .put_object(
+                BUCKET,
+                &format!("after/{i}"),
+                body(b"a"),
+                PutOptions::default(),
+            )
             .await
             .unwrap();
     }
@@ -204,7 +212,11 @@ async fn many_changes_fold_into_a_new_snapshot() {
     // The snapshot is written in the background; wait for it to be folded in.
     let deadline = Instant::now() + Duration::from_secs(30);
     while logs(dir.path()).len() != 1 || logs(dir.path())[0].ends_with("log-0000000000000000") {
-        assert!(Instant::now() < deadline, "no new snapshot: {:?}", logs(dir.path()));
+        assert!(
+            Instant::now() < deadline,
+            "no new snapshot: {:?}",
+            logs(dir.path())
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     std::mem::forget(store);
@@ -325,7 +337,11 @@ async fn old_uploads_expire_with_their_parts_and_young_ones_stay() {
     assert!(matches!(err, StoreError::NoSuchUpload), "{err:?}");
     let uploads_dir = dir.path().join("buckets").join(BUCKET).join("uploads");
     assert_eq!(entries(&uploads_dir), Vec::<PathBuf>::new(), "uploads");
-    assert_eq!(entries(&dir.path().join("tmp")), Vec::<PathBuf>::new(), "staging");
+    assert_eq!(
+        entries(&dir.path().join("tmp")),
+        Vec::<PathBuf>::new(),
+        "staging"
+    );
     // Nothing of it comes back after a restart, and the bucket can now be deleted.
     drop(store);
     let store = LocalStore::open(dir.path()).unwrap();
