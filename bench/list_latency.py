@@ -58,10 +58,21 @@ def probe(port: int, seconds: float) -> list[float]:
     return out
 
 
+def list_folders(port: int) -> bl.HttpResult:
+    """GET Bucket of `photos/` with delimiter `/`, the query signed."""
+    params = {"prefix": "photos/", "delimiter": "/", "max-keys": "1000"}
+    host = f"127.0.0.1:{port}"
+    auth = bl.cos_authorization("GET", f"/{bl.BUCKET}/", params, {"host": host})
+    query = "&".join(f"{k}={bl.cos_quote(v)}" for k, v in params.items())
+    return bl.http_request(
+        port, "GET", f"/{bl.BUCKET}/?{query}", headers={"Host": host, "Authorization": auth}
+    )
+
+
 def lister(port: int, stop: threading.Event, times: list[float], errors: list[str]) -> None:
     while not stop.is_set():
         began = time.monotonic()
-        r = bl.signed_request(port, "GET", f"/{bl.BUCKET}/?prefix=photos%2F&delimiter=%2F&max-keys=1000")
+        r = list_folders(port)
         if r.status != 200 or b"<CommonPrefixes>" not in r.body:
             errors.append(f"{r.status} {r.body[:100]!r}")
             return
