@@ -244,7 +244,7 @@ pub(crate) fn load_bucket_blocking(
     let logs = index_log::logs(&index_dir)?;
     let settle = |key: &str| settle_blocking(layout, name, key);
     let (index, start) = match persisted_index(&index_dir, &logs, boot, &settle)? {
-        Some((index, generation, replayed)) if replayed == 0 => (index, generation),
+        Some((index, generation, 0)) => (index, generation),
         found => {
             let index = match found {
                 Some((index, _, _)) => index,
@@ -268,15 +268,17 @@ pub(crate) fn load_bucket_blocking(
     Ok(Bucket::new(info, dir.to_path_buf(), index, log, uploads))
 }
 
-/// The index from the snapshot and the logs after it, with its generation and how many
-/// changes were replayed; `None` if they cannot be trusted (missing, damaged, or written in
-/// a boot that may have lost some of it).
+/// An index loaded from disk, the snapshot's generation and how many changes were replayed.
+type Persisted = (BTreeMap<String, IndexEntry>, u64, u64);
+
+/// The index from the snapshot and the logs after it; `None` if they cannot be trusted
+/// (missing, damaged, or written in a boot that may have lost some of it).
 fn persisted_index(
     index_dir: &Path,
     logs: &[(u64, PathBuf)],
     boot: &str,
     settle: &dyn Fn(&str) -> io::Result<Option<IndexEntry>>,
-) -> io::Result<Option<(BTreeMap<String, IndexEntry>, u64, u64)>> {
+) -> io::Result<Option<Persisted>> {
     let loaded = match snapshot::read(index_dir) {
         Ok(Some(loaded)) => loaded,
         Ok(None) => return Ok(None),
