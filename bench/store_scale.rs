@@ -196,6 +196,7 @@ fn index_dirs(root: &Path) -> Vec<PathBuf> {
 /// Time `runs` opens (median), each followed by a listing so the index is known to be whole.
 fn time_opens(root: &Path, rebuild: bool, runs: u64) {
     let mut times = Vec::new();
+    let mut cpu = Vec::new();
     let mut keys = 0;
     for _ in 0..runs.max(1) {
         if rebuild {
@@ -204,13 +205,16 @@ fn time_opens(root: &Path, rebuild: bool, runs: u64) {
             }
         }
         let began = Instant::now();
+        let cpu_before = cpu_seconds();
         let store = LocalStore::open(root).unwrap_or_else(|e| fail(&e.to_string()));
         times.push(began.elapsed());
+        cpu.push(cpu_seconds() - cpu_before);
         keys = count_keys(&store);
         drop(store);
     }
     let first = times[0];
     times.sort();
+    cpu.sort_by(f64::total_cmp);
     let what = if rebuild {
         "rebuild from records"
     } else {
@@ -224,6 +228,29 @@ fn time_opens(root: &Path, rebuild: bool, runs: u64) {
         ms(times[0]),
         ms(times[times.len() - 1])
     );
+    // CPU time does not depend on how busy a shared machine is.
+    println!(
+        "  CPU time of open: median {:.0} ms",
+        cpu[cpu.len() / 2] * 1000.0
+    );
+}
+
+/// User and system CPU seconds this process has used (Linux; 0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime, in clock ticks of 1/100 s on Linux.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// Objects in every bucket, paging through the listing.
