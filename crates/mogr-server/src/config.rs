@@ -22,6 +22,9 @@ pub const DEFAULT_BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// mobile link still in use); a 32 MiB image upload may then take at most about 2 hours.
 pub const DEFAULT_BODY_MIN_RATE: u64 = 4096;
 
+/// Default age at which unfinished multipart uploads are aborted.
+pub const DEFAULT_MULTIPART_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// Everything `serve` needs to know.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -61,6 +64,9 @@ pub struct ServerConfig {
     pub processing_time_limit: Option<Duration>,
     /// How slowly a request body may arrive before the request fails with `RequestTimeout`.
     pub body_timeouts: BodyTimeouts,
+    /// Multipart uploads initiated longer ago than this are aborted in the background
+    /// (`None`: kept until completed or aborted).
+    pub multipart_expiry: Option<Duration>,
     /// The processed-variant cache and the caching headers of processed responses.
     pub cache: CacheSettings,
 }
@@ -109,6 +115,7 @@ impl Default for ServerConfig {
                 min_rate: DEFAULT_BODY_MIN_RATE,
             },
             cache: CacheSettings::default(),
+            multipart_expiry: Some(DEFAULT_MULTIPART_EXPIRY),
         }
     }
 }

@@ -24,14 +24,20 @@ pub fn router(state: AppState) -> Router {
     Router::new().fallback(dispatch::handle).with_state(state)
 }
 
-/// Opens the local store under `cfg.data_dir` (off the runtime: it scans every bucket's index).
+/// Opens the local store under `cfg.data_dir` (off the runtime: it loads every bucket's
+/// index) and starts aborting multipart uploads older than `cfg.multipart_expiry`.
 pub async fn open_store(cfg: &ServerConfig) -> std::io::Result<Arc<dyn Store>> {
     let root = cfg.data_dir.clone();
     let store = tokio::task::spawn_blocking(move || LocalStore::open(root))
         .await
         .map_err(std::io::Error::other)?
         .map_err(std::io::Error::other)?;
-    Ok(Arc::new(store))
+    let store = Arc::new(store);
+    if let Some(age) = cfg.multipart_expiry {
+        // Ends by itself once the store is dropped.
+        drop(store.spawn_upload_expiry(age));
+    }
+    Ok(store)
 }
 
 /// Serves forever on `listener` with the local store in `cfg.data_dir`.

@@ -82,6 +82,55 @@ pub struct CacheFile {
     bucket_cache_control: std::collections::BTreeMap<String, String>,
 }
 
+/// The `[store]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreFile {
+    /// Age at which unfinished multipart uploads are aborted: seconds, or a number with a
+    /// unit (`"90s"`, `"30m"`, `"12h"`, `"7d"`); 0 keeps them for ever.
+    multipart_expiry: Option<DurationText>,
+}
+
+/// A duration in a config file: whole seconds, or text with a unit.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum DurationText {
+    Seconds(u64),
+    Text(String),
+}
+
+impl DurationText {
+    /// The duration; `None` for 0 (off).
+    fn resolve(&self) -> Result<Option<Duration>, String> {
+        let secs = match self {
+            DurationText::Seconds(secs) => *secs,
+            DurationText::Text(text) => parse_duration_secs(text)?,
+        };
+        Ok(seconds(secs))
+    }
+}
+
+/// Seconds in `"<n>"`, `"<n>s"`, `"<n>m"`, `"<n>h"` or `"<n>d"`.
+fn parse_duration_secs(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let scale = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("`{text}`: use a number with s, m, h or d")),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("`{text}` is not a duration"))
+}
+
 /// One `[[credentials]]` entry: the key inline, or (better: the config file can then be
 /// shared) in a file of its own.
 #[derive(Debug, Deserialize)]
@@ -118,6 +167,8 @@ pub struct FileConfig {
     codec: CodecFile,
     #[serde(default)]
     cache: CacheFile,
+    #[serde(default)]
+    store: StoreFile,
 }
 
 /// The server's cache settings from the file's `[cache]` table.
@@ -206,6 +257,13 @@ fn seconds(secs: u64) -> Option<Duration> {
     (secs > 0).then(|| Duration::from_secs(secs))
 }
 
+/// The config file's name for messages.
+fn config_path(args: &ServeArgs) -> String {
+    args.config
+        .as_deref()
+        .map_or_else(String::new, |p| p.display().to_string())
+}
+
 /// `mogr serve`: resolve the configuration, bind, print where, serve forever.
 pub fn serve(args: ServeArgs) -> Result<(), CliError> {
     let file = load_file(args.config.as_deref())?;
@@ -222,6 +280,13 @@ pub fn serve(args: ServeArgs) -> Result<(), CliError> {
         min_rate: file
             .body_min_rate
             .unwrap_or(defaults.body_timeouts.min_rate),
+    };
+    let multipart_expiry = match &file.store.multipart_expiry {
+        Some(text) => text.resolve().map_err(|detail| CliError::Config {
+            path: config_path(&args),
+            detail: format!("store.multipart_expiry: {detail}"),
+        })?,
+        None => defaults.multipart_expiry,
     };
     let mut cfg = mogr_server::ServerConfig {
         listen: args
@@ -245,6 +310,7 @@ pub fn serve(args: ServeArgs) -> Result<(), CliError> {
         processing_time_limit,
         body_timeouts,
         cache: cache_settings(&file),
+        multipart_expiry,
         credentials: Vec::new(),
     };
     std::fs::create_dir_all(&cfg.data_dir).map_err(|e| CliError::io(&cfg.data_dir, e))?;
@@ -271,8 +337,47 @@ pub fn serve(args: ServeArgs) -> Result<(), CliError> {
             "mogr listening on http://{addr} (data: {})",
             cfg.data_dir.display()
         );
-        mogr_server::serve(cfg, listener)
+        mogr_server::serve_with_shutdown(cfg, listener, stop_requested())
             .await
             .map_err(|e| CliError::Other(format!("server stopped: {e}")))
     })
+    // Dropping the runtime drops the store, which syncs and seals each bucket's index log,
+    // so the next start, even after a reboot, loads the index instead of rebuilding it.
+}
+
+/// Resolves on SIGINT or SIGTERM (Ctrl-C elsewhere).
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    // Without a handler the default action (ending the process) still applies.
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_a_unit_or_plain_seconds() {
+        assert_eq!(parse_duration_secs("7d"), Ok(7 * 86_400));
+        assert_eq!(parse_duration_secs(" 90 "), Ok(90));
+        assert_eq!(parse_duration_secs("30m"), Ok(1800));
+        assert_eq!(parse_duration_secs("12h"), Ok(43_200));
+        assert!(parse_duration_secs("7w").is_err());
+        assert!(parse_duration_secs("d").is_err());
+        assert!(parse_duration_secs("99999999999999999999d").is_err());
+        let off = DurationText::Seconds(0).resolve();
+        assert_eq!(off, Ok(None));
+    }
 }

@@ -19,5 +19,6 @@ mod processing_watermark;
 mod refused_bodies;
 mod signed_scope;
 mod styles;
+mod store_scale;
 mod wire;
 mod work_bounds;

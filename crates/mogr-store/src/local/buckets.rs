@@ -6,7 +6,9 @@ use std::sync::{Arc, PoisonError};
 use std::time::SystemTime;
 
 use super::bucket::{Bucket, BucketFile};
-use super::layout::{BUCKET_FILE, OBJECTS_DIR, SETTINGS_FILE, UPLOADS_DIR};
+use super::index_log::IndexLog;
+use super::layout::{BUCKET_FILE, INDEX_DIR, OBJECTS_DIR, SETTINGS_FILE, UPLOADS_DIR};
+use super::snapshot;
 use super::writer::{remove_tree, stage_small_file, sync_dir};
 use super::LocalStore;
 use crate::types::{validate_bucket, Acl, BucketInfo, BucketSettings};
@@ -31,17 +33,23 @@ impl LocalStore {
             let _ = tokio::fs::remove_dir_all(&staged).await;
         }
         result?;
+        let dir = self.layout.bucket_dir(name);
+        let (index_dir, boot) = (dir.join(INDEX_DIR), self.boot.clone());
+        let log = tokio::task::spawn_blocking(move || IndexLog::create(&index_dir, 0, &boot))
+            .await
+            .map_err(io::Error::other)??;
+        let bucket = Bucket::new(
+            info,
+            BucketSettings::default(),
+            dir,
+            BTreeMap::new(),
+            log,
+            BTreeMap::new(),
+        );
         self.buckets
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(
-                name.to_string(),
-                Arc::new(Bucket::new(
-                    info,
-                    BucketSettings::default(),
-                    BTreeMap::new(),
-                )),
-            );
+            .insert(name.to_string(), Arc::new(bucket));
         Ok(())
     }
 
@@ -53,6 +61,14 @@ impl LocalStore {
         tokio::fs::create_dir(staged).await?;
         tokio::fs::create_dir(staged.join(OBJECTS_DIR)).await?;
         tokio::fs::create_dir(staged.join(UPLOADS_DIR)).await?;
+        // An empty snapshot, so the bucket's index never needs a scan of its records.
+        let index_dir = staged.join(INDEX_DIR);
+        tokio::task::spawn_blocking(move || {
+            std::fs::create_dir(&index_dir)?;
+            snapshot::write(&index_dir, 0, &BTreeMap::new())
+        })
+        .await
+        .map_err(io::Error::other)??;
         let facts = stage_small_file(&self.layout, &BucketFile::encode(info)?).await?;
         tokio::fs::rename(facts.path(), staged.join(BUCKET_FILE)).await?;
         facts.disarm();
@@ -79,7 +95,7 @@ impl LocalStore {
         let _admin = self.admin.lock().await;
         let bucket = self.bucket(name)?;
         let mut gate = bucket.gate.lock().await;
-        if !bucket.index().is_empty() || self.has_uploads(name).await? {
+        if !bucket.index().is_empty() || !bucket.uploads().is_empty() {
             return Err(StoreError::BucketNotEmpty);
         }
         remove_tree(&self.layout, &self.layout.bucket_dir(name)).await?;
@@ -89,14 +105,6 @@ impl LocalStore {
             .unwrap_or_else(PoisonError::into_inner)
             .remove(name);
         Ok(())
-    }
-
-    async fn has_uploads(&self, name: &str) -> Result<bool> {
-        match tokio::fs::read_dir(self.layout.uploads_dir(name)).await {
-            Ok(mut entries) => Ok(entries.next_entry().await?.is_some()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(e.into()),
-        }
     }
 
     /// Rewrite bucket.json atomically, then the in-memory copy.

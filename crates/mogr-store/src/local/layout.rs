@@ -19,6 +19,8 @@ pub(crate) const BUCKET_FILE: &str = "bucket.json";
 pub(crate) const SETTINGS_FILE: &str = "settings.json";
 /// Per-bucket directory of objects.
 pub(crate) const OBJECTS_DIR: &str = "objects";
+/// Per-bucket directory of the key index's snapshot and change logs.
+pub(crate) const INDEX_DIR: &str = "index";
 /// Per-bucket directory of multipart uploads.
 pub(crate) const UPLOADS_DIR: &str = "uploads";
 /// An upload's options.

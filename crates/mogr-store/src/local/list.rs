@@ -11,6 +11,11 @@ pub(crate) const MAX_LIST_KEYS: usize = 1000;
 /// One page of `index` for `query`: keys under the prefix, strictly after the marker, with
 /// keys sharing a prefix up to the delimiter rolled into common prefixes; contents and
 /// prefixes together count towards `max_keys`.
+///
+/// The work is bounded by the page, not the bucket: the scan stops at the first key past
+/// the prefix, and once a group is rolled up (or found to lie at or before the marker) one
+/// seek skips all of its keys, so a folder of a million keys under one common prefix costs
+/// one step, not a million.
 pub(crate) fn page<V>(
     index: &BTreeMap<String, V>,
     query: &ListQuery,
@@ -25,43 +30,49 @@ pub(crate) fn page<V>(
         return page;
     }
     let start = if marker >= prefix {
-        Bound::Excluded(marker)
+        Bound::Excluded(marker.to_string())
     } else {
-        Bound::Included(prefix)
+        Bound::Included(prefix.to_string())
     };
+    let mut from = Some(start);
     let mut count = 0;
     let mut last: Option<&str> = None;
-    for (key, value) in index.range::<str, _>((start, Bound::Unbounded)) {
-        // Keys are ordered, so the first key past the prefix ends the scan.
-        let Some(rest) = key.strip_prefix(prefix) else {
-            break;
-        };
-        let rolled = match delimiter {
-            "" => None,
-            _ => rest
-                .find(delimiter)
-                .and_then(|at| key.get(..prefix.len() + at + delimiter.len())),
-        };
-        if let Some(common) = rolled {
-            // Each group is reported once; a marker at or inside the group means a previous
-            // page already returned it.
-            if last == Some(common) || common <= marker {
-                continue;
+    'scan: while let Some(bound) = from.take() {
+        for (key, value) in index.range::<String, _>((bound, Bound::Unbounded)) {
+            // Keys are ordered, so the first key past the prefix ends the scan.
+            let Some(rest) = key.strip_prefix(prefix) else {
+                break 'scan;
+            };
+            let rolled = match delimiter {
+                "" => None,
+                _ => rest
+                    .find(delimiter)
+                    .and_then(|at| key.get(..prefix.len() + at + delimiter.len())),
+            };
+            if let Some(common) = rolled {
+                // Each group is reported once; a marker at or inside the group means a
+                // previous page already returned it.
+                if last == Some(common) || common <= marker {
+                    from = past_group(common);
+                    continue 'scan;
+                }
             }
-        }
-        if count == max {
-            page.is_truncated = true;
-            break;
-        }
-        count += 1;
-        match rolled {
-            Some(common) => {
-                page.common_prefixes.push(common.to_string());
-                last = Some(common);
+            if count == max {
+                page.is_truncated = true;
+                break 'scan;
             }
-            None => {
-                page.objects.push(meta(key, value));
-                last = Some(key);
+            count += 1;
+            match rolled {
+                Some(common) => {
+                    page.common_prefixes.push(common.to_string());
+                    last = Some(common);
+                    from = past_group(common);
+                    continue 'scan;
+                }
+                None => {
+                    page.objects.push(meta(key, value));
+                    last = Some(key);
+                }
             }
         }
     }
@@ -69,6 +80,21 @@ pub(crate) fn page<V>(
         page.next_marker = last.map(str::to_string);
     }
     page
+}
+
+/// Where the keys that start with `group` end: the least string greater than all of them
+/// (the group with its last character incremented, dropping characters that cannot be),
+/// or `None` if no string is.
+fn past_group(group: &str) -> Option<Bound<String>> {
+    let mut chars: Vec<char> = group.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(Bound::Included(chars.into_iter().collect()));
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -121,6 +147,32 @@ mod tests {
         assert_eq!(keys, ["中x", "中文"]);
         assert_eq!(prefixes, ["中文/"]);
         assert_eq!(next, None);
+    }
+
+    #[test]
+    fn groups_are_skipped_whole_and_listed_once() {
+        let mut keys = vec!["a".to_string(), "z".to_string()];
+        for group in ["d/", "d\u{10FFFF}/", "e/"] {
+            for i in 0..50 {
+                keys.push(format!("{group}{i:02}"));
+            }
+        }
+        keys.push("d/\u{10FFFF}x".to_string());
+        let idx: BTreeMap<String, ()> = keys.into_iter().map(|k| (k, ())).collect();
+        let (keys, prefixes, next) = list(&idx, "", "/", "", 10);
+        assert_eq!(keys, ["a", "z"]);
+        assert_eq!(prefixes, ["d/", "d\u{10FFFF}/", "e/"]);
+        assert_eq!(next, None);
+        // Paging through the groups one entry at a time visits each once.
+        let (_, prefixes, next) = list(&idx, "", "/", "d/", 1);
+        assert_eq!(prefixes, ["d\u{10FFFF}/"]);
+        assert_eq!(next.as_deref(), Some("d\u{10FFFF}/"));
+        assert_eq!(past_group("a\u{10FFFF}"), Some(Bound::Included("b".into())));
+        assert_eq!(past_group("\u{10FFFF}"), None);
+        assert_eq!(
+            past_group("\u{D7FF}"),
+            Some(Bound::Included("\u{E000}".into()))
+        );
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! buckets/<bucket>/objects/ab/cd/<sha1(key)>.obj
 //!                                        one record per object: body, then a JSON trailer
 //!                                        (key, size, ETag, CRC-64, mtime, attributes)
+//! buckets/<bucket>/index/snapshot       the key index as of some point (see `snapshot`)
+//! buckets/<bucket>/index/log-<gen>      changes to the index since then (see `index_log`)
 //! buckets/<bucket>/uploads/<id>/upload.json   key and attributes of a multipart upload
 //! buckets/<bucket>/uploads/<id>/part-00001    part records (same format as objects)
 //! ```
@@ -16,18 +18,23 @@
 //! synced, so an object is visible only whole and its metadata travels with it. A commit of
 //! several records (or of a record and an upload's retirement) is first written down as an
 //! intent in `journal/`, which open rolls forward after a crash (see `journal`). Keys are
-//! served from an in-memory ordered index per bucket, rebuilt from the trailers at open, so
-//! one data root belongs to one `LocalStore` (one process) at a time.
+//! served from an in-memory ordered index per bucket, loaded at open from its snapshot and
+//! log (or rebuilt from the trailers when those cannot be trusted), so one data root belongs
+//! to one `LocalStore` (one process) at a time.
 
 mod bucket;
 mod buckets;
+mod compaction;
+mod expiry;
 mod file_stream;
+mod index_log;
 mod journal;
 mod layout;
 mod list;
 mod multipart;
 mod objects;
 mod record;
+mod snapshot;
 mod upload_list;
 mod writer;
 
@@ -51,6 +58,8 @@ use crate::{Result, Store, StoreError};
 #[derive(Debug)]
 pub struct LocalStore {
     layout: Layout,
+    /// This boot's identity, written into each change log.
+    boot: String,
     buckets: RwLock<BTreeMap<String, Arc<Bucket>>>,
     /// Serialises bucket creation and removal.
     admin: tokio::sync::Mutex<()>,
@@ -74,8 +83,9 @@ pub enum CrashPoint {
 }
 
 impl LocalStore {
-    /// Open (creating if needed) a store rooted at `root`, loading every bucket's key index.
-    /// Blocking: call it before serving, or from `spawn_blocking`.
+    /// Open (creating if needed) a store rooted at `root`, loading every bucket's key index
+    /// from its snapshot and log (a full scan of the records only when those cannot be
+    /// trusted). Blocking: call it before serving, or from `spawn_blocking`.
     pub fn open(root: impl AsRef<Path>) -> Result<LocalStore> {
         let layout = Layout::new(root.as_ref());
         std::fs::create_dir_all(layout.buckets_dir())?;
@@ -85,6 +95,7 @@ impl LocalStore {
         // before the indexes are read, so they see every batch whole.
         journal::recover_blocking(&layout)?;
         sweep_staging(&layout.tmp_dir())?;
+        let boot = index_log::boot_id();
         let mut buckets = BTreeMap::new();
         for entry in std::fs::read_dir(layout.buckets_dir())? {
             let entry = entry?;
@@ -94,7 +105,7 @@ impl LocalStore {
             if validate_bucket(&name).is_err() || !entry.file_type()?.is_dir() {
                 continue;
             }
-            match bucket::load_bucket_blocking(&name, &entry.path()) {
+            match bucket::load_bucket_blocking(&layout, &name, &entry.path(), &boot) {
                 Ok(bucket) => {
                     buckets.insert(name, Arc::new(bucket));
                 }
@@ -109,6 +120,7 @@ impl LocalStore {
         }
         Ok(LocalStore {
             layout,
+            boot,
             buckets: RwLock::new(buckets),
             admin: tokio::sync::Mutex::new(()),
             #[cfg(feature = "crash-points")]
@@ -228,6 +240,8 @@ impl Store for LocalStore {
 
     async fn list_objects(&self, bucket: &str, query: &ListQuery) -> Result<ListPage> {
         let bucket = self.bucket(bucket)?;
+        // A page visits at most `max_keys` entries and skips each rolled-up group with one
+        // seek, so the read lock is held for a bounded time whatever the bucket's size.
         let index = bucket.index();
         Ok(list::page(&index, query, |key, entry| entry.to_meta(key)))
     }

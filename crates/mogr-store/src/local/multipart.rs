@@ -3,7 +3,7 @@
 //! also retires the upload.
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -12,7 +12,7 @@ use md5::{Digest, Md5};
 use tokio::io::AsyncReadExt;
 use tokio_util::io::ReaderStream;
 
-use super::bucket::Bucket;
+use super::bucket::{Bucket, UploadFile};
 use super::layout::{is_upload_id, new_upload_id, part_number_of, UPLOAD_FILE};
 use super::objects::{Retire, Staged, READ_CHUNK};
 use super::record::{join_time, open_record, RecordHeader};
@@ -21,57 +21,12 @@ use super::writer::{stage_small_file, sync_dirs, RecordWriter};
 use super::LocalStore;
 use crate::types::{
     validate_key, ByteStream, CompletedPart, CompletedUpload, ListUploadsPage, ListUploadsQuery,
-    MultipartUpload, ObjectAttrs, ObjectMeta, PartInfo, PutItem, PutOptions, UploadSummary,
-    MIN_PART_SIZE,
+    MultipartUpload, ObjectAttrs, ObjectMeta, PartInfo, PutItem, PutOptions, MIN_PART_SIZE,
 };
 use crate::{Result, StoreError};
 
 /// Highest part number COS accepts.
 const MAX_PART_NUMBER: u32 = 10_000;
-
-/// The on-disk facts of an upload.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct UploadFile {
-    key: String,
-    attrs: ObjectAttrs,
-    initiated_secs: u64,
-}
-
-/// Read the facts of every upload under `uploads_dir` (blocking). Uploads completed or
-/// aborted during the scan, and damaged ones, are left out.
-fn scan_uploads_blocking(uploads_dir: &Path) -> io::Result<Vec<UploadSummary>> {
-    let entries = match std::fs::read_dir(uploads_dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    let mut uploads = Vec::new();
-    for entry in entries {
-        let entry = entry?;
-        let Some(upload_id) = entry
-            .file_name()
-            .to_str()
-            .filter(|n| is_upload_id(n))
-            .map(str::to_string)
-        else {
-            continue;
-        };
-        let bytes = match std::fs::read(entry.path().join(UPLOAD_FILE)) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e),
-        };
-        let Ok(facts) = serde_json::from_slice::<UploadFile>(&bytes) else {
-            continue;
-        };
-        uploads.push(UploadSummary {
-            key: facts.key,
-            upload_id,
-            initiated: join_time(facts.initiated_secs, 0),
-        });
-    }
-    Ok(uploads)
-}
 
 /// A part chosen for completion, with the ETag it was validated against.
 struct ChosenPart {
@@ -149,8 +104,15 @@ impl LocalStore {
             return Err(StoreError::NoSuchBucket);
         }
         tokio::fs::create_dir(&dir).await?;
-        tokio::fs::rename(staged.path(), dir.join(UPLOAD_FILE)).await?;
+        if let Err(e) = tokio::fs::rename(staged.path(), dir.join(UPLOAD_FILE)).await {
+            let _ = tokio::fs::remove_dir(&dir).await;
+            return Err(e.into());
+        }
         staged.disarm();
+        let initiated = join_time(facts.initiated_secs, 0);
+        bucket
+            .uploads()
+            .insert((facts.key, upload_id.clone()), initiated);
         drop(gate);
         sync_dirs(vec![dir, self.layout.uploads_dir(&bucket.name)]).await?;
         Ok(upload_id)
@@ -344,6 +306,7 @@ impl LocalStore {
         staged.extend(extra);
         let retire = Retire {
             bucket,
+            key: key.to_string(),
             upload_id: upload_id.to_string(),
         };
         self.publish(staged, Some(retire)).await?;
@@ -433,6 +396,11 @@ impl LocalStore {
             return Err(StoreError::NoSuchBucket);
         }
         let moved = tokio::fs::rename(&dir, &grave).await;
+        if moved.is_ok() {
+            bucket
+                .uploads()
+                .remove(&(key.to_string(), upload_id.to_string()));
+        }
         drop(gate);
         match moved {
             Ok(()) => {}
@@ -451,11 +419,7 @@ impl LocalStore {
         query: &ListUploadsQuery,
     ) -> Result<ListUploadsPage> {
         let bucket = self.bucket(bucket)?;
-        let dir = self.layout.uploads_dir(&bucket.name);
-        // One blocking task for the whole scan rather than one per file.
-        let uploads = tokio::task::spawn_blocking(move || scan_uploads_blocking(&dir))
-            .await
-            .map_err(io::Error::other)??;
-        Ok(upload_list::page(uploads, query))
+        let uploads = bucket.uploads();
+        Ok(upload_list::page(&uploads, query))
     }
 }

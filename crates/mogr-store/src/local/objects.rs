@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use futures::{StreamExt, TryStreamExt};
 
-use super::bucket::{Bucket, Gate, IndexEntry};
+use super::bucket::{Bucket, Gate, IndexEntry, UploadKey};
 use super::file_stream::{read_at, FileStream, FILE_CHUNK};
 use super::journal::{self, Intent};
 use super::layout::{OBJECTS_DIR, UPLOAD_FILE};
@@ -74,8 +74,54 @@ fn open_for_read(path: &std::path::Path, key: &str, range: Option<ByteRange>) ->
 pub(crate) struct Retire {
     /// The upload's bucket.
     pub bucket: Arc<Bucket>,
+    /// The upload's key.
+    pub key: String,
     /// The upload id (already checked with `is_upload_id`).
     pub upload_id: String,
+}
+
+impl Retire {
+    /// The upload's entry in its bucket's upload index.
+    fn key(&self) -> UploadKey {
+        (self.key.clone(), self.upload_id.clone())
+    }
+}
+
+/// Log the records a commit is about to publish, in each bucket's log; returns the keys
+/// logged per bucket. If one bucket's log fails, the others' changes are marked failed.
+fn log_puts(buckets: &[Arc<Bucket>], staged: &[Staged]) -> Result<Vec<(Arc<Bucket>, Vec<String>)>> {
+    let mut logged: Vec<(Arc<Bucket>, Vec<String>)> = Vec::new();
+    for bucket in buckets {
+        let mine: Vec<(&str, IndexEntry)> = staged
+            .iter()
+            .filter(|s| Arc::ptr_eq(&s.bucket, bucket))
+            .map(|s| (s.header.key.as_str(), IndexEntry::of(&s.header)))
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        if let Err(e) = bucket.log().puts(mine.iter().map(|(k, e)| (*k, e))) {
+            mark_failed(&logged);
+            return Err(e.into());
+        }
+        let keys = mine.into_iter().map(|(k, _)| k.to_string()).collect();
+        logged.push((bucket.clone(), keys));
+    }
+    Ok(logged)
+}
+
+/// Each bucket once, in name order.
+fn distinct(mut buckets: Vec<Arc<Bucket>>) -> Vec<Arc<Bucket>> {
+    buckets.sort_by(|a, b| a.name.cmp(&b.name));
+    buckets.dedup_by(|a, b| Arc::ptr_eq(a, b));
+    buckets
+}
+
+/// Log that the changes [`log_puts`] logged failed.
+fn mark_failed(logged: &[(Arc<Bucket>, Vec<String>)]) {
+    for (bucket, keys) in logged {
+        bucket.log().failed(keys.iter().map(String::as_str));
+    }
 }
 
 /// A synced temp record waiting to be renamed into place.
@@ -184,14 +230,12 @@ impl LocalStore {
         }
     }
 
-    /// Lock the gates of `buckets` (in name order, so two batches over the same buckets
-    /// cannot deadlock), failing if one was deleted meanwhile.
+    /// Lock the gates of `buckets` (from [`distinct`]: in name order, so two batches over the
+    /// same buckets cannot deadlock), failing if one was deleted meanwhile.
     async fn lock_gates<'a>(
         &self,
-        buckets: &'a mut Vec<Arc<Bucket>>,
+        buckets: &'a [Arc<Bucket>],
     ) -> Result<Vec<tokio::sync::MutexGuard<'a, Gate>>> {
-        buckets.sort_by(|a, b| a.name.cmp(&b.name));
-        buckets.dedup_by(|a, b| Arc::ptr_eq(a, b));
         let mut gates = Vec::with_capacity(buckets.len());
         for bucket in buckets.iter() {
             let gate = bucket.gate.lock().await;
@@ -218,32 +262,37 @@ impl LocalStore {
     }
 
     /// Rename one staged record into place and index it, under its bucket's gate so the
-    /// index changes in the same order as the directory tree.
+    /// index, its log and the directory tree change in the same order.
     async fn publish_one(&self, staged: Vec<Staged>) -> Result<()> {
-        let mut buckets: Vec<Arc<Bucket>> = staged.iter().map(|s| s.bucket.clone()).collect();
-        let gates = self.lock_gates(&mut buckets).await?;
+        let buckets = distinct(staged.iter().map(|s| s.bucket.clone()).collect());
+        let gates = self.lock_gates(&buckets).await?;
         let (places, mut dirs) = self.places(&staged).await?;
         dirs.extend(places.iter().filter_map(|p| p.parent().map(PathBuf::from)));
         for (item, path) in staged.into_iter().zip(places) {
-            tokio::fs::rename(item.temp.path(), &path).await?;
+            let (key, entry) = (item.header.key.as_str(), IndexEntry::of(&item.header));
+            item.bucket.log().puts([(key, &entry)])?;
+            if let Err(e) = tokio::fs::rename(item.temp.path(), &path).await {
+                item.bucket.log().failed([key]);
+                return Err(e.into());
+            }
             item.temp.disarm();
-            item.bucket
-                .index_mut()
-                .insert(item.header.key.clone(), IndexEntry::of(&item.header));
+            item.bucket.index_mut().insert(key.to_string(), entry);
         }
         drop(gates);
+        buckets.iter().for_each(|b| self.schedule_compaction(b));
         sync_dirs(dirs).await
     }
 
-    /// The journaled commit: write the intent, apply it, index, forget it. Everything up to
-    /// the intent can fail cleanly (the staged records are dropped and deleted); once the
-    /// intent is durable the staged records belong to it, and an error or a crash leaves
-    /// them for the next open to roll forward. The gates are held until every step is
-    /// durable, so no later write to these keys can be overtaken by a replay.
+    /// The journaled commit: log the changes, write the intent, apply it, index, forget it.
+    /// Everything up to the intent can fail cleanly (the staged records are dropped and
+    /// deleted); once the intent is durable the staged records belong to it, and an error or
+    /// a crash leaves them for the next open to roll forward. The gates are held until every
+    /// step is durable, so no later write to these keys can be overtaken by a replay.
     async fn commit(&self, staged: Vec<Staged>, retire: Option<Retire>) -> Result<()> {
         let mut buckets: Vec<Arc<Bucket>> = staged.iter().map(|s| s.bucket.clone()).collect();
         buckets.extend(retire.as_ref().map(|r| r.bucket.clone()));
-        let gates = self.lock_gates(&mut buckets).await?;
+        let buckets = distinct(buckets);
+        let gates = self.lock_gates(&buckets).await?;
         let upload_dir = match &retire {
             Some(retire) => Some(self.upload_to_retire(retire).await?),
             None => None,
@@ -259,11 +308,19 @@ impl LocalStore {
             intent.retire(&self.layout, dir)?;
         }
         let crash = self.take_crash_point();
+        let logged = log_puts(&buckets, &staged)?;
         if crash == Some(CrashPoint::BeforeIntent) {
             staged.into_iter().for_each(|s| s.temp.disarm());
             return Err(journal::simulated_crash().into());
         }
-        let record = journal::record(&self.layout, &intent).await?;
+        let record = match journal::record(&self.layout, &intent).await {
+            Ok(record) => record,
+            Err(e) => {
+                // Nothing was renamed; the staged records are dropped and deleted.
+                mark_failed(&logged);
+                return Err(e);
+            }
+        };
         let records: Vec<(Arc<Bucket>, RecordHeader)> = staged
             .into_iter()
             .map(|s| {
@@ -276,23 +333,49 @@ impl LocalStore {
             _ => None,
         };
         let layout = self.layout.clone();
-        let graves = tokio::task::spawn_blocking(move || {
+        let applied = tokio::task::spawn_blocking(move || {
             journal::apply_blocking(&layout, &intent, stop_after)
         })
         .await
-        .map_err(io::Error::other)??;
+        .map_err(io::Error::other);
+        if let Some(retire) = &retire {
+            // Gone once retired, whether or not the rest of the commit got that far.
+            if !self.upload_exists(retire).await {
+                retire.bucket.uploads().remove(&retire.key());
+            }
+        }
+        let graves = match applied {
+            Ok(Ok(graves)) => graves,
+            Ok(Err(e)) | Err(e) => {
+                // A dying process writes nothing more; a live one says which changes to
+                // settle from the records at the next open.
+                if crash.is_none() {
+                    mark_failed(&logged);
+                }
+                return Err(e.into());
+            }
+        };
         for (bucket, header) in &records {
             bucket
                 .index_mut()
                 .insert(header.key.clone(), IndexEntry::of(header));
         }
         drop(gates);
+        buckets.iter().for_each(|b| self.schedule_compaction(b));
         journal::forget(record).await;
         for grave in graves {
             // Already invisible; the next open sweeps whatever is left.
             let _ = tokio::fs::remove_dir_all(grave).await;
         }
         Ok(())
+    }
+
+    /// Whether a retiring upload's directory is still there.
+    async fn upload_exists(&self, retire: &Retire) -> bool {
+        let dir = self
+            .layout
+            .upload_dir(&retire.bucket.name, &retire.upload_id);
+        tokio::fs::metadata(dir.join(UPLOAD_FILE)).await.is_ok()
     }
 
     /// The directory of an upload about to be retired; `NoSuchUpload` if it is gone. Called
@@ -363,13 +446,23 @@ impl LocalStore {
         if gate.deleted {
             return Err(StoreError::NoSuchBucket);
         }
+        if !bucket.index().contains_key(key) {
+            // Nothing to log; a record the index does not know of is stray, so remove it too.
+            let _ = tokio::fs::remove_file(&path).await;
+            return Ok(());
+        }
+        bucket.log().delete(key)?;
         let removed = match tokio::fs::remove_file(&path).await {
             Ok(()) => true,
             Err(e) if e.kind() == io::ErrorKind::NotFound => false,
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                bucket.log().failed([key]);
+                return Err(e.into());
+            }
         };
         bucket.index_mut().remove(key);
         drop(gate);
+        self.schedule_compaction(&bucket);
         if removed {
             sync_dir(dir).await?;
         }

@@ -1,5 +1,10 @@
-//! List Multipart Uploads paging over the uploads found on disk.
+//! List Multipart Uploads paging over a bucket's upload index.
 
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::time::SystemTime;
+
+use super::bucket::UploadKey;
 use crate::types::{ListUploadsPage, ListUploadsQuery, UploadSummary};
 
 /// Most entries one page may hold, whatever the request asks.
@@ -9,7 +14,10 @@ pub(crate) const MAX_LIST_UPLOADS: usize = 1000;
 /// creation); only keys under the prefix and after the markers; keys sharing a prefix up
 /// to the delimiter rolled into common prefixes; uploads and prefixes together count
 /// towards `max_uploads`.
-pub(crate) fn page(mut uploads: Vec<UploadSummary>, query: &ListUploadsQuery) -> ListUploadsPage {
+pub(crate) fn page(
+    uploads: &BTreeMap<UploadKey, SystemTime>,
+    query: &ListUploadsQuery,
+) -> ListUploadsPage {
     let max = query.max_uploads.min(MAX_LIST_UPLOADS);
     let prefix = query.prefix.as_str();
     let delimiter = query.delimiter.as_str();
@@ -19,8 +27,17 @@ pub(crate) fn page(mut uploads: Vec<UploadSummary>, query: &ListUploadsQuery) ->
     if max == 0 {
         return page;
     }
-    uploads.retain(|u| u.key.starts_with(prefix));
-    uploads.sort_by(|a, b| (&a.key, &a.upload_id).cmp(&(&b.key, &b.upload_id)));
+    // The index is ordered by key, then id; nothing before the prefix or the key-marker can
+    // be listed, and the first key past the prefix ends the scan.
+    let from = (prefix.max(key_marker).to_string(), String::new());
+    let in_order = uploads
+        .range((Bound::Included(from), Bound::Unbounded))
+        .take_while(|((key, _), _)| key.starts_with(prefix))
+        .map(|((key, upload_id), initiated)| UploadSummary {
+            key: key.clone(),
+            upload_id: upload_id.clone(),
+            initiated: *initiated,
+        });
     // As S3: the upload-id-marker only means something together with a key-marker.
     let after_markers = |u: &UploadSummary| {
         key_marker.is_empty()
@@ -30,7 +47,7 @@ pub(crate) fn page(mut uploads: Vec<UploadSummary>, query: &ListUploadsQuery) ->
     let mut count = 0;
     let mut last_prefix: Option<String> = None;
     let mut last_upload: Option<(String, String)> = None;
-    for upload in uploads.into_iter().filter(|u| after_markers(u)) {
+    for upload in in_order.filter(|u| after_markers(u)) {
         let rest = upload.key.get(prefix.len()..).unwrap_or_default();
         let rolled = match delimiter {
             "" => None,
@@ -81,14 +98,10 @@ mod tests {
     use super::*;
     use std::time::UNIX_EPOCH;
 
-    fn uploads(entries: &[(&str, &str)]) -> Vec<UploadSummary> {
+    fn uploads(entries: &[(&str, &str)]) -> BTreeMap<UploadKey, SystemTime> {
         entries
             .iter()
-            .map(|(key, id)| UploadSummary {
-                key: key.to_string(),
-                upload_id: id.to_string(),
-                initiated: UNIX_EPOCH,
-            })
+            .map(|(key, id)| ((key.to_string(), id.to_string()), UNIX_EPOCH))
             .collect()
     }
 
@@ -119,15 +132,15 @@ mod tests {
     #[test]
     fn orders_by_key_then_id_and_pages_with_both_markers() {
         let all = uploads(&[("b", "2"), ("a", "9"), ("b", "1"), ("c", "5"), ("b", "3")]);
-        let first = page(all.clone(), &query("", "", "", "", 2));
+        let first = page(&all, &query("", "", "", "", 2));
         assert_eq!(listed(&first), pairs(&[("a", "9"), ("b", "1")]));
         assert!(first.is_truncated);
         assert_eq!(first.next_key_marker.as_deref(), Some("b"));
         assert_eq!(first.next_upload_id_marker.as_deref(), Some("1"));
-        let second = page(all.clone(), &query("", "", "b", "1", 2));
+        let second = page(&all, &query("", "", "b", "1", 2));
         assert_eq!(listed(&second), pairs(&[("b", "2"), ("b", "3")]));
         assert!(second.is_truncated);
-        let third = page(all.clone(), &query("", "", "b", "3", 2));
+        let third = page(&all, &query("", "", "b", "3", 2));
         assert_eq!(listed(&third), pairs(&[("c", "5")]));
         assert!(!third.is_truncated);
         assert_eq!(
@@ -135,9 +148,9 @@ mod tests {
             (None, None)
         );
         // A key-marker alone skips every upload of that key; an id-marker alone is ignored.
-        let after_b = page(all.clone(), &query("", "", "b", "", 10));
+        let after_b = page(&all, &query("", "", "b", "", 10));
         assert_eq!(listed(&after_b), pairs(&[("c", "5")]));
-        let ignored = page(all, &query("", "", "", "2", 10));
+        let ignored = page(&all, &query("", "", "", "2", 10));
         assert_eq!(ignored.uploads.len(), 5);
     }
 
@@ -150,37 +163,31 @@ mod tests {
             ("photos/2021/c", "4"),
             ("video/v", "5"),
         ]);
-        let p = page(all.clone(), &query("photos/", "/", "", "", 10));
+        let p = page(&all, &query("photos/", "/", "", "", 10));
         assert_eq!(listed(&p), pairs(&[("photos/x", "3")]));
         assert_eq!(p.common_prefixes, ["photos/2020/", "photos/2021/"]);
         assert!(!p.is_truncated);
 
         // Prefixes count towards max-uploads, and a prefix can be the next key-marker.
-        let p = page(all.clone(), &query("photos/", "/", "", "", 1));
+        let p = page(&all, &query("photos/", "/", "", "", 1));
         assert_eq!(p.common_prefixes, ["photos/2020/"]);
         assert_eq!(p.next_key_marker.as_deref(), Some("photos/2020/"));
         assert_eq!(p.next_upload_id_marker, None);
-        let p = page(all.clone(), &query("photos/", "/", "photos/2020/", "", 1));
+        let p = page(&all, &query("photos/", "/", "photos/2020/", "", 1));
         assert_eq!(p.common_prefixes, ["photos/2021/"]);
         assert!(p.uploads.is_empty() && p.is_truncated);
 
-        let p = page(all, &query("vid", "", "", "", 10));
+        let p = page(&all, &query("vid", "", "", "", 10));
         assert_eq!(listed(&p), pairs(&[("video/v", "5")]));
     }
 
     #[test]
     fn max_uploads_is_capped_and_zero_lists_nothing() {
-        let all: Vec<UploadSummary> = (0..1500)
-            .map(|i| UploadSummary {
-                key: format!("{i:04}"),
-                upload_id: "1".into(),
-                initiated: UNIX_EPOCH,
-            })
+        let all: BTreeMap<UploadKey, SystemTime> = (0..1500)
+            .map(|i| ((format!("{i:04}"), "1".to_string()), UNIX_EPOCH))
             .collect();
-        assert!(page(all.clone(), &query("", "", "", "", 0))
-            .uploads
-            .is_empty());
-        let p = page(all, &query("", "", "", "", 5000));
+        assert!(page(&all, &query("", "", "", "", 0)).uploads.is_empty());
+        let p = page(&all, &query("", "", "", "", 5000));
         assert_eq!(p.uploads.len(), MAX_LIST_UPLOADS);
         assert_eq!(p.next_key_marker.as_deref(), Some("0999"));
     }

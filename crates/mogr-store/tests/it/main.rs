@@ -4,4 +4,5 @@ mod local_contract;
 mod local_crash;
 mod local_disk;
 mod local_settings;
+mod local_index;
 mod local_stream;
