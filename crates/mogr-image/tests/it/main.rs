@@ -17,3 +17,4 @@ mod engine_rules;
 mod ops_effects;
 mod ops_geometry;
 mod robustness;
+mod memory;
