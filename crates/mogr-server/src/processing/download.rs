@@ -18,7 +18,7 @@ use mogr_cos::time_fmt::http_date;
 use mogr_store::{GetObject, ObjectAttrs};
 
 use super::errors::{image_error, rule_error, too_large};
-use super::pipeline::{cost, ignores_limit_errors};
+use super::pipeline::{cost, ignores_limit_errors, memory_peak};
 use crate::error_map::ApiResult;
 use crate::object_headers::write_content_headers;
 use crate::state::AppState;
@@ -57,7 +57,7 @@ pub async fn get_processed(
     let (slot, source) = images
         .admit_source(stream, meta.size, limit, |shape| {
             cost(images.engine(), [&pipeline], false, shape)
-        })
+        }, |shape| memory_peak(images.engine(), [&pipeline], false, shape))
         .await?;
     let outcome = images
         .run(slot, move |engine, budget| {
