@@ -35,7 +35,11 @@ fn png16(path: &Path, w: u32, h: u32, alpha: bool) -> Result<(), Box<dyn std::er
         for (x, px) in row.chunks_exact_mut(channels * 2).enumerate() {
             let v = band.wrapping_mul(911) ^ ((x as u16 / 512) << 8);
             for c in 0..channels {
-                let s = if c == 3 { 0xFFFF } else { v.wrapping_add(c as u16 * 4099) };
+                let s = if c == 3 {
+                    0xFFFF
+                } else {
+                    v.wrapping_add(c as u16 * 4099)
+                };
                 px[c * 2..c * 2 + 2].copy_from_slice(&s.to_be_bytes());
             }
         }

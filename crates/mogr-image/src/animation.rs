@@ -100,10 +100,7 @@ pub(crate) fn run(
         cgif: None,
     };
     let pixels = size.area() * u64::from(header.frames.max(1));
-    let predicted = budget::predict(
-        budget::encode_ms_per_mp(OutputFormat::Webp, cfg),
-        pixels,
-    );
+    let predicted = budget::predict(budget::encode_ms_per_mp(OutputFormat::Webp, cfg), pixels);
     budget.ensure(predicted, "the webp encode")?;
 
     let transform = |frame: Frame| -> Result<Frame> {
@@ -127,7 +124,11 @@ pub(crate) fn run(
             limits.max_input_bytes,
         );
     };
-    let mut writer = AnimWriter::new(size.width, size.height, config_for(&settings, shell.source.lossless)?)?;
+    let mut writer = AnimWriter::new(
+        size.width,
+        size.height,
+        config_for(&settings, shell.source.lossless)?,
+    )?;
     // Importing RGBA gives libwebp the same ARGB as RGB would for opaque frames, so the
     // frames need not be scanned for alpha before the first is encoded.
     writer.add(&first.image, first.delay_ms, true)?;

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 
 use mogr_rule::{MogrStage, Op, OutputFormat, Pipeline, Stage};
 
+use crate::animation;
 use crate::budget::{self, Budget, SourceShape};
 use crate::decode;
 use crate::encode::{self, EncodeSettings, TPG_UNSUPPORTED};
@@ -13,7 +14,6 @@ use crate::error::{ImageError, Result};
 use crate::info;
 use crate::limits::Limits;
 use crate::memory;
-use crate::animation;
 use crate::model::{Image, ImageFormat, Probe};
 use crate::ops;
 use crate::ops::registry;

@@ -175,7 +175,11 @@ pub fn stage_peak(stage: &MogrStage, src: &Probe, input: u64, cfg: &EngineConfig
         }
     }
     let out_px = size.area().min(limits.max_pixels);
-    let out_frames = if is_animated_format(format) { frames } else { 1 };
+    let out_frames = if is_animated_format(format) {
+        frames
+    } else {
+        1
+    };
     let encoded = ((out_px * out_frames) as f64 * ENCODED_BYTES_PER_PIXEL) as u64;
     let encoded = encoded.max(MIB);
 
@@ -288,12 +292,15 @@ fn source_of(out: OutputFormat) -> ImageFormat {
 /// The memory this machine gives the process: the cgroup limit when one is set, else the
 /// physical memory; `None` when neither can be read.
 pub fn system_memory() -> Option<u64> {
-    let cgroup = ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"]
-        .iter()
-        .filter_map(|p| std::fs::read_to_string(p).ok())
-        .filter_map(|s| s.trim().parse::<u64>().ok())
-        // cgroup v1 reports "no limit" as a huge number.
-        .find(|&v| v < (1 << 50));
+    let cgroup = [
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ]
+    .iter()
+    .filter_map(|p| std::fs::read_to_string(p).ok())
+    .filter_map(|s| s.trim().parse::<u64>().ok())
+    // cgroup v1 reports "no limit" as a huge number.
+    .find(|&v| v < (1 << 50));
     let physical = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
         s.lines()
             .find_map(|l| l.strip_prefix("MemTotal:"))
@@ -336,7 +343,11 @@ mod tests {
     fn a_thumbnail_needs_less_than_a_full_size_encode() {
         let photo = shape(Probe::new(ImageFormat::Jpeg, 4000, 3000, 1), 3 << 20);
         let full = estimate(&rule("imageMogr2/format/webp"), photo, &cfg());
-        let thumb = estimate(&rule("imageMogr2/thumbnail/400x/format/webp"), photo, &cfg());
+        let thumb = estimate(
+            &rule("imageMogr2/thumbnail/400x/format/webp"),
+            photo,
+            &cfg(),
+        );
         assert!(thumb < full, "{thumb} vs {full}");
         // A 12 MP photo is at least its decoded RGB.
         assert!(full > 36_000_000, "{full}");

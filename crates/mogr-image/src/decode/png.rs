@@ -133,16 +133,16 @@ fn decode_16_as_8(bytes: &[u8], header: &Header, limits: &Limits) -> Result<Opti
 /// One row of 16-bit samples as 8-bit ones, through `image`'s own conversion.
 fn narrow_row(colour: png::ColorType, w: u32, samples: Vec<u16>) -> Option<Vec<u8>> {
     Some(match colour {
-        png::ColorType::Grayscale => DynamicImage::ImageLuma16(image::ImageBuffer::from_raw(
-            w, 1, samples,
-        )?)
-        .into_luma8()
-        .into_raw(),
-        png::ColorType::GrayscaleAlpha => DynamicImage::ImageLumaA16(
-            image::ImageBuffer::from_raw(w, 1, samples)?,
-        )
-        .into_luma_alpha8()
-        .into_raw(),
+        png::ColorType::Grayscale => {
+            DynamicImage::ImageLuma16(image::ImageBuffer::from_raw(w, 1, samples)?)
+                .into_luma8()
+                .into_raw()
+        }
+        png::ColorType::GrayscaleAlpha => {
+            DynamicImage::ImageLumaA16(image::ImageBuffer::from_raw(w, 1, samples)?)
+                .into_luma_alpha8()
+                .into_raw()
+        }
         png::ColorType::Rgb => {
             DynamicImage::ImageRgb16(image::ImageBuffer::from_raw(w, 1, samples)?)
                 .into_rgb8()

@@ -164,7 +164,8 @@ impl AnimWriter {
             } else {
                 WebPPictureImportRGB(&mut pic, samples.as_ptr(), stride)
             };
-            let added = imported != 0 && WebPAnimEncoderAdd(self.enc, &mut pic, ts, &self.config) != 0;
+            let added =
+                imported != 0 && WebPAnimEncoderAdd(self.enc, &mut pic, ts, &self.config) != 0;
             let code = pic.error_code;
             WebPPictureFree(&mut pic);
             if added {

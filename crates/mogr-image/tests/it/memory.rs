@@ -49,7 +49,11 @@ fn whole_animation(input: &[u8], rule: &str) -> Vec<u8> {
     }
     let settings = EncodeSettings {
         format: OutputFormat::Webp,
-        quality: mogr_image::quality::resolve(stage.output.quality, &img.source, OutputFormat::Webp),
+        quality: mogr_image::quality::resolve(
+            stage.output.quality,
+            &img.source,
+            OutputFormat::Webp,
+        ),
         progressive: false,
         strip: false,
         cgif: None,
@@ -135,7 +139,10 @@ fn calibration_set() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     let photo = photo_like(1200, 900);
     let mut jpeg = Vec::new();
     DynamicImage::ImageRgb8(photo.clone())
-        .write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
         .unwrap();
     let rgba = DynamicImage::ImageRgba8(gradient_rgba(1000, 700));
     let mut png = Vec::new();
@@ -144,14 +151,21 @@ fn calibration_set() -> Vec<(&'static str, Vec<u8>, &'static str)> {
     let png16 = DynamicImage::ImageRgba16(DynamicImage::ImageRgb8(photo).to_rgba16());
     let mut png16_bytes = Vec::new();
     png16
-        .write_to(&mut std::io::Cursor::new(&mut png16_bytes), image::ImageFormat::Png)
+        .write_to(
+            &mut std::io::Cursor::new(&mut png16_bytes),
+            image::ImageFormat::Png,
+        )
         .unwrap();
     let gif = big_gif(40, 240);
     vec![
         ("jpeg-to-webp", jpeg.clone(), "imageMogr2/format/webp"),
         ("jpeg-to-jpeg", jpeg.clone(), "imageMogr2/quality/80"),
         ("jpeg-to-png", jpeg.clone(), "imageMogr2/format/png"),
-        ("jpeg-thumb-avif", jpeg, "imageMogr2/thumbnail/400x/format/avif"),
+        (
+            "jpeg-thumb-avif",
+            jpeg,
+            "imageMogr2/thumbnail/400x/format/avif",
+        ),
         ("png-to-webp", png.clone(), "imageMogr2/format/webp"),
         ("png-rotate-jpg", png, "imageMogr2/rotate/30/format/jpg"),
         ("png16-to-jpg", png16_bytes.clone(), "imageMogr2/format/jpg"),
@@ -221,7 +235,12 @@ fn the_estimate_is_never_below_the_measured_peak() {
             .and_then(|mut f| f.write_all(&input))
             .unwrap();
         let out = Command::new(&exe)
-            .args(["memory::peak_of_one_case", "--exact", "--nocapture", "--test-threads=1"])
+            .args([
+                "memory::peak_of_one_case",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env("MOGR_MEMORY_CASE", format!("{}|{rule}", path.display()))
             .output()
             .unwrap();
@@ -243,7 +262,10 @@ fn the_estimate_is_never_below_the_measured_peak() {
             peak / 1024,
             estimate / 1024
         );
-        assert!(estimate >= peak, "{name}: estimate {estimate} < measured peak {peak}");
+        assert!(
+            estimate >= peak,
+            "{name}: estimate {estimate} < measured peak {peak}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -55,9 +55,13 @@ pub async fn get_processed(
     } = state.store.get_object(bucket, key, None).await?;
     // The place is taken after only the headers' worth of the source has been read.
     let (slot, source) = images
-        .admit_source(stream, meta.size, limit, |shape| {
-            cost(images.engine(), [&pipeline], false, shape)
-        }, |shape| memory_peak(images.engine(), [&pipeline], false, shape))
+        .admit_source(
+            stream,
+            meta.size,
+            limit,
+            |shape| cost(images.engine(), [&pipeline], false, shape),
+            |shape| memory_peak(images.engine(), [&pipeline], false, shape),
+        )
         .await?;
     let outcome = images
         .run(slot, move |engine, budget| {
