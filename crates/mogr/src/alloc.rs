@@ -3,9 +3,10 @@
 //! With glibc's malloc, the memory a large image job frees stays with the process (its
 //! arenas keep it, and its mmap threshold rises after the first big free, so later big
 //! buffers come from the heap too): after a few heavy conversions an idle server held
-//! gigabytes. mimalloc returns freed pages to the system within milliseconds. With the
-//! `override` feature it also serves the C codecs' `malloc` (libwebp, libheif, mozjpeg),
-//! so their buffers are returned as well. Building with `--features jemalloc` (and without
+//! gigabytes. mimalloc returns freed pages to the system; with the `override` feature it
+//! also serves the C codecs' `malloc` (libwebp, libheif, mozjpeg). It purges a thread's
+//! freed pages when that thread next allocates, so a worker that goes idle right after a
+//! huge job keeps them until its next job (measured in docs/memory.md). Building with `--features jemalloc` (and without
 //! the default features) uses jemalloc with background purging instead, for comparison.
 
 #[cfg(all(feature = "jemalloc", not(feature = "mimalloc")))]
