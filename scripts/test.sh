@@ -164,7 +164,8 @@ start_server() {
             export MOGR_ENDPOINT_HOST=127.0.0.1 MOGR_ENDPOINT_PORT=$port
             export MOGR_SECRET_ID=$id MOGR_SECRET_KEY=$key
             export MOGR_REGION=${MOGR_REGION:-ap-guangzhou} MOGR_SERVER_PID=$SERVER_PID
-            # The cache tests look at the server's data folder and run `mogr cache`.
+            # The cache tests look at the server's data folder and run `mogr cache`; tests that need
+            # a server of their own (a different configuration) start this binary.
             export MOGR_DATA_DIR="$WORK/data" MOGR_BIN
             echo "mogr serve (pid $SERVER_PID) on 127.0.0.1:$port"
             return 0

@@ -240,12 +240,7 @@ mod tests {
 
     fn shape(format: ImageFormat, w: u32, h: u32) -> SourceShape {
         SourceShape {
-            probe: Some(Probe {
-                format,
-                width: w,
-                height: h,
-                frames: 1,
-            }),
+            probe: Some(Probe::new(format, w, h, 1)),
             bytes: 1000,
         }
     }

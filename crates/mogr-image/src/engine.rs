@@ -6,12 +6,14 @@ use rayon::prelude::*;
 
 use mogr_rule::{MogrStage, Op, OutputFormat, OutputSpec, Pipeline, Stage, Watermark};
 
+use crate::animation;
 use crate::budget::{self, Budget, SourceShape};
 use crate::decode;
 use crate::encode::{self, EncodeSettings, TPG_UNSUPPORTED};
 use crate::error::{ImageError, Result};
 use crate::info;
 use crate::limits::Limits;
+use crate::memory;
 use crate::model::{Image, ImageFormat, Probe};
 use crate::ops;
 use crate::ops::registry;
@@ -100,13 +102,13 @@ pub fn default_output(source: ImageFormat) -> OutputFormat {
 }
 
 /// Formats that keep every frame of an animation.
-fn is_animated_format(format: OutputFormat) -> bool {
+pub(crate) fn is_animated_format(format: OutputFormat) -> bool {
     matches!(format, OutputFormat::Gif | OutputFormat::Webp)
 }
 
 /// Whether the encoder codes `img` lossily at the resolved quality (the WebP encoder stays
 /// lossless for lossless sources).
-fn uses_quality(format: OutputFormat, img: &Image) -> bool {
+pub(crate) fn uses_quality(format: OutputFormat, img: &Image) -> bool {
     match format {
         OutputFormat::Jpeg
         | OutputFormat::Yjpeg
@@ -214,12 +216,38 @@ impl Engine {
             .iter()
             .map(Step::of)
             .collect::<Result<Vec<Step>>>()?;
+        // Header facts decide, before any pixel is decoded, whether the stage fits the memory
+        // budget at all, and how it runs.
+        limits.check_bytes(input.len())?;
+        let probe = sniff::probe(input)?;
+        limits.check_probe(&probe)?;
+        memory::check_stage(stage, &probe, input.len() as u64, &self.config)?;
+        if animation::streams(stage, &probe) {
+            let transforms: Vec<&dyn Transform> = steps
+                .iter()
+                .filter_map(|s| match s {
+                    Step::Pixels(t) => Some(t.as_ref()),
+                    Step::AutoOrient | Step::Cgif(_) => None,
+                })
+                .collect();
+            return animation::run(input, stage, &transforms, &self.config, budget);
+        }
+        let out_format = requested.unwrap_or_else(|| default_output(probe.format));
+        let eight_bit = !decode::keeps_16_bit(probe.format, out_format);
         let mut preplanned: Option<(usize, Plan)> = None;
-        let mut img = decode::decode_scaled(input, limits, |probe, orientation| {
-            let (index, plan, min) = shrink_on_load(&stage.ops, probe, orientation)?;
-            preplanned = Some((index, plan));
-            Some(min)
-        })?;
+        let first = if animation::first_frame_only(stage, &probe) {
+            decode::first_frame(input, limits)?
+        } else {
+            None
+        };
+        let mut img = match first {
+            Some(img) => img,
+            None => decode::decode_for(input, limits, eight_bit, |probe, orientation| {
+                let (index, plan, min) = shrink_on_load(&stage.ops, probe, orientation)?;
+                preplanned = Some((index, plan));
+                Some(min)
+            })?,
+        };
         for (index, step) in steps.iter().enumerate() {
             budget.check()?;
             match step {

@@ -1,6 +1,7 @@
 //! The imageMogr2 image engine: bytes and a rule in, bytes and an info record out.
 //! Knows nothing of HTTP or storage.
 
+pub mod animation;
 pub mod budget;
 pub mod decode;
 pub mod encode;
@@ -8,6 +9,7 @@ pub mod engine;
 pub mod error;
 pub mod info;
 pub mod limits;
+pub mod memory;
 pub mod model;
 pub mod ops;
 pub mod quality;

@@ -18,6 +18,10 @@ pub struct Limits {
     pub max_frames: u32,
     /// Largest width × height × frames (default 250 MP).
     pub max_total_pixels: u64,
+    /// Memory budget for image work in bytes (default half of the machine's memory, or of
+    /// its cgroup limit): a job whose predicted peak is over it is refused as too large, and
+    /// the server admits concurrent jobs only while their predictions fit in it together.
+    pub max_memory: u64,
 }
 
 impl Default for Limits {
@@ -29,6 +33,7 @@ impl Default for Limits {
             max_pixels: 250_000_000,
             max_frames: 300,
             max_total_pixels: 250_000_000,
+            max_memory: crate::memory::default_max_memory(),
         }
     }
 }

@@ -123,4 +123,22 @@ pub struct Probe {
     pub height: u32,
     /// Frame count where the header tells it cheaply (GIF counted by a block walk), else 1.
     pub frames: u32,
+    /// Bits per channel (8, 16, or 10/12 for HEIF/AVIF).
+    pub bit_depth: u8,
+    /// The image has an alpha channel or transparency.
+    pub has_alpha: bool,
+}
+
+impl Probe {
+    /// A probe of an opaque 8-bit image (for callers that know only format, size and frames).
+    pub fn new(format: ImageFormat, width: u32, height: u32, frames: u32) -> Probe {
+        Probe {
+            format,
+            width,
+            height,
+            frames,
+            bit_depth: 8,
+            has_alpha: false,
+        }
+    }
 }

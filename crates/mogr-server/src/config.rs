@@ -15,6 +15,10 @@ pub const DEFAULT_MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 /// does not.
 pub const DEFAULT_PROCESSING_TIME_LIMIT: Duration = Duration::from_secs(30);
 
+/// Default longest wait for room in the image memory budget: about what a typical conversion
+/// takes, so a burst is smoothed rather than refused, while a client is never kept long.
+pub const DEFAULT_IMAGE_MEMORY_WAIT: Duration = Duration::from_secs(2);
+
 /// Default longest wait for the next byte of a request body.
 pub const DEFAULT_BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -62,6 +66,9 @@ pub struct ServerConfig {
     /// stops between steps and answers 400 `ImageTooLarge`, or the original with
     /// `ignore-error/1`.
     pub processing_time_limit: Option<Duration>,
+    /// Longest wait for room in the image memory budget (`engine.limits.max_memory`) before
+    /// a request gets 503 `SlowDown`.
+    pub image_memory_wait: Duration,
     /// How slowly a request body may arrive before the request fails with `RequestTimeout`.
     pub body_timeouts: BodyTimeouts,
     /// Multipart uploads initiated longer ago than this are aborted in the background
@@ -110,6 +117,7 @@ impl Default for ServerConfig {
             image_workers: default_image_workers(),
             image_queue: 8 * default_image_workers(),
             processing_time_limit: Some(DEFAULT_PROCESSING_TIME_LIMIT),
+            image_memory_wait: DEFAULT_IMAGE_MEMORY_WAIT,
             body_timeouts: BodyTimeouts {
                 idle: Some(DEFAULT_BODY_IDLE_TIMEOUT),
                 min_rate: DEFAULT_BODY_MIN_RATE,

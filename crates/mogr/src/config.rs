@@ -57,6 +57,10 @@ pub struct LimitsFile {
     max_total_pixels: Option<u64>,
     /// Seconds one image job may run on a worker; 0 for no limit.
     max_processing_secs: Option<u64>,
+    /// Memory budget for image work, in bytes (default: half the machine's memory).
+    max_memory: Option<u64>,
+    /// Milliseconds a job may wait for room in the memory budget before 503 `SlowDown`.
+    memory_wait_ms: Option<u64>,
 }
 
 /// The `[codec]` table.
@@ -212,6 +216,7 @@ pub fn engine_config(file: &FileConfig) -> mogr_image::EngineConfig {
     lim.max_pixels = l.max_pixels.unwrap_or(lim.max_pixels);
     lim.max_frames = l.max_frames.unwrap_or(lim.max_frames);
     lim.max_total_pixels = l.max_total_pixels.unwrap_or(lim.max_total_pixels);
+    lim.max_memory = l.max_memory.unwrap_or(lim.max_memory);
     if let Some(p) = &file.codec.heif_preset {
         cfg.heif_preset = p.clone();
     }
@@ -308,6 +313,10 @@ pub fn serve(args: ServeArgs) -> Result<(), CliError> {
         image_queue: file.image_queue.unwrap_or(defaults.image_queue),
         engine: engine_config(&file),
         processing_time_limit,
+        image_memory_wait: file
+            .limits
+            .memory_wait_ms
+            .map_or(defaults.image_memory_wait, Duration::from_millis),
         body_timeouts,
         cache: cache_settings(&file),
         multipart_expiry,

@@ -1,5 +1,6 @@
 //! `mogr`: a COS-compatible object store with imageMogr2 image processing.
 
+mod alloc;
 mod assets;
 mod batch;
 mod cache;

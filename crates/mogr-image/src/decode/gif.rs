@@ -170,57 +170,107 @@ fn open(bytes: &[u8], memory: MemoryLimit) -> Result<gif::Decoder<&[u8]>> {
 
 /// Decode and composite all frames onto a transparent canvas.
 pub(super) fn decode(bytes: &[u8], header: &mut Header, limits: &Limits) -> Result<Vec<Frame>> {
+    frames(bytes, header, limits)?.collect()
+}
+
+/// The composited frames, decoded one at a time as they are asked for.
+pub(super) fn frames<'a>(
+    bytes: &'a [u8],
+    header: &Header,
+    limits: &Limits,
+) -> Result<GifFrames<'a>> {
     // A frame may not be larger than the canvas by much; this also stops a tiny canvas that
     // declares a 65535x65535 frame.
     let (cw, ch) = (header.width, header.height);
     let budget = (u64::from(cw) * u64::from(ch) * 4).max(1 << 20);
     let memory = NonZeroU64::new(budget).map_or(MemoryLimit::Unlimited, MemoryLimit::Bytes);
-    let mut dec = open(bytes, memory)?;
+    let dec = open(bytes, memory)?;
     if (u32::from(dec.width()), u32::from(dec.height())) != (cw, ch) {
         return Err(corrupt(FORMAT, "the logical screen changed between reads"));
     }
-    let mut canvas = RgbaImage::new(cw, ch);
-    let mut frames = Vec::new();
-    loop {
-        let info = match dec.next_frame_info() {
+    Ok(GifFrames {
+        dec,
+        canvas: RgbaImage::new(cw, ch),
+        budget,
+        limits: *limits,
+        count: 0,
+        done: false,
+    })
+}
+
+/// The decoder and the canvas frames are drawn on.
+pub(super) struct GifFrames<'a> {
+    dec: gif::Decoder<&'a [u8]>,
+    canvas: RgbaImage,
+    /// Largest frame buffer in bytes.
+    budget: u64,
+    limits: Limits,
+    /// Frames delivered so far.
+    count: u32,
+    done: bool,
+}
+
+impl Iterator for GifFrames<'_> {
+    type Item = Result<Frame>;
+
+    fn next(&mut self) -> Option<Result<Frame>> {
+        if self.done {
+            return None;
+        }
+        let out = self.next_frame();
+        if !matches!(out, Some(Ok(_))) {
+            self.done = true;
+        }
+        out
+    }
+}
+
+impl GifFrames<'_> {
+    fn next_frame(&mut self) -> Option<Result<Frame>> {
+        let (cw, ch) = self.canvas.dimensions();
+        let decoded_some = self.count > 0;
+        let info = match self.dec.next_frame_info() {
             Ok(Some(f)) => FrameInfo::of(f),
-            Ok(None) => break,
+            Ok(None) => return None,
             // Like browsers, keep the frames decoded before a damaged one.
-            Err(_) if !frames.is_empty() => break,
-            Err(e) => return Err(corrupt(FORMAT, e)),
+            Err(_) if decoded_some => return None,
+            Err(e) => return Some(Err(corrupt(FORMAT, e))),
         };
         // Checked before the frame's pixels and the next canvas copy are allocated.
-        limits.check_frames(cw, ch, frames.len() as u32 + 1)?;
-        let size = dec.buffer_size();
-        if size as u64 > budget {
-            return Err(ImageError::ResolutionExceed(format!(
+        if let Err(e) = self.limits.check_frames(cw, ch, self.count + 1) {
+            return Some(Err(e));
+        }
+        let size = self.dec.buffer_size();
+        if size as u64 > self.budget {
+            return Some(Err(ImageError::ResolutionExceed(format!(
                 "a {}x{} GIF frame is far larger than its {cw}x{ch} canvas",
                 info.width, info.height
-            )));
+            ))));
         }
         let mut buf = vec![0u8; size];
-        match dec.read_into_buffer(&mut buf) {
+        match self.dec.read_into_buffer(&mut buf) {
             Ok(()) => {}
-            Err(_) if !frames.is_empty() => break,
-            Err(e) => return Err(corrupt(FORMAT, e)),
+            Err(_) if decoded_some => return None,
+            Err(e) => return Some(Err(corrupt(FORMAT, e))),
         }
-        let saved = (info.dispose == DisposalMethod::Previous).then(|| canvas.clone());
-        let rect = draw(&mut canvas, &info, &buf);
-        frames.push(Frame {
-            image: DynamicImage::ImageRgba8(canvas.clone()),
+        let saved = (info.dispose == DisposalMethod::Previous).then(|| self.canvas.clone());
+        let rect = draw(&mut self.canvas, &info, &buf);
+        let frame = Frame {
+            image: DynamicImage::ImageRgba8(self.canvas.clone()),
             delay_ms: u32::from(info.delay) * 10,
-        });
+        };
         match info.dispose {
-            DisposalMethod::Background => clear(&mut canvas, rect),
+            DisposalMethod::Background => clear(&mut self.canvas, rect),
             DisposalMethod::Previous => {
                 if let Some(saved) = saved {
-                    canvas = saved;
+                    self.canvas = saved;
                 }
             }
             DisposalMethod::Keep | DisposalMethod::Any => {}
         }
+        self.count += 1;
+        Some(Ok(frame))
     }
-    Ok(frames)
 }
 
 /// Where a frame goes and how it behaves, copied out of the decoder before its pixels are read.

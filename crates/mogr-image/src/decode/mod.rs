@@ -77,6 +77,8 @@ impl Header {
             width: self.width,
             height: self.height,
             frames: self.frames,
+            bit_depth: self.bit_depth,
+            has_alpha: self.has_alpha,
         }
     }
 
@@ -137,6 +139,23 @@ pub fn decode_scaled(
     limits: &Limits,
     want: impl FnOnce(&Probe, u8) -> Option<(u32, u32)>,
 ) -> Result<Image> {
+    decode_for(bytes, limits, false, want)
+}
+
+/// Whether a source of `format` decoded for an `out` encode keeps 16-bit samples: only a PNG
+/// written again as PNG has room for them; everything else is converted to 8 bits while
+/// decoding, so the 16-bit canvas is never held.
+pub fn keeps_16_bit(format: ImageFormat, out: mogr_rule::OutputFormat) -> bool {
+    format == ImageFormat::Png && out == mogr_rule::OutputFormat::Png
+}
+
+/// As [`decode_scaled`]; with `eight_bit`, 16-bit sources are delivered as 8-bit samples.
+pub fn decode_for(
+    bytes: &[u8],
+    limits: &Limits,
+    eight_bit: bool,
+    want: impl FnOnce(&Probe, u8) -> Option<(u32, u32)>,
+) -> Result<Image> {
     limits.check_bytes(bytes.len())?;
     let mut header = read_header(bytes)?;
     limits.check_probe(&header.probe())?;
@@ -148,7 +167,7 @@ pub fn decode_scaled(
             let min = min();
             jpeg::decode(bytes, &mut header, limits, min)?
         }
-        ImageFormat::Png => png::decode(bytes, &mut header, limits)?,
+        ImageFormat::Png => png::decode(bytes, &mut header, limits, eight_bit)?,
         ImageFormat::Gif => gif::decode(bytes, &mut header, limits)?,
         ImageFormat::Webp => {
             let min = min();
@@ -267,26 +286,84 @@ fn collect_frames(
     format: ImageFormat,
     limits: &Limits,
 ) -> Result<Vec<Frame>> {
-    let mut out = Vec::new();
-    for frame in frames {
-        match frame {
+    checked_frames(frames, format, *limits).collect()
+}
+
+/// An `image` crate animation as composited frames, one at a time, under the limits; frames
+/// after a damaged one are dropped, as browsers do.
+fn checked_frames(
+    frames: image::Frames<'_>,
+    format: ImageFormat,
+    limits: Limits,
+) -> impl Iterator<Item = Result<Frame>> + '_ {
+    let mut count = 0u32;
+    let mut done = false;
+    frames.map_while(move |frame| {
+        if done {
+            return None;
+        }
+        let out = match frame {
             Ok(f) => {
                 let buffer = f.buffer();
                 let (w, h) = (buffer.width(), buffer.height());
-                limits.check_frames(w, h, out.len() as u32 + 1)?;
-                let (num, den) = f.delay().numer_denom_ms();
-                out.push(Frame {
-                    delay_ms: num.checked_div(den).unwrap_or(0),
-                    image: image::DynamicImage::ImageRgba8(f.into_buffer()),
-                });
+                match limits.check_frames(w, h, count + 1) {
+                    Ok(()) => {
+                        let (num, den) = f.delay().numer_denom_ms();
+                        Ok(Frame {
+                            delay_ms: num.checked_div(den).unwrap_or(0),
+                            image: image::DynamicImage::ImageRgba8(f.into_buffer()),
+                        })
+                    }
+                    Err(e) => Err(e),
+                }
             }
-            // Like browsers, keep the frames decoded before a damaged one.
-            Err(_) if !out.is_empty() => break,
-            Err(e) => return Err(from_image_error(format, e)),
-        }
-    }
-    Ok(out)
+            Err(_) if count > 0 => return None,
+            Err(e) => Err(from_image_error(format, e)),
+        };
+        done = out.is_err();
+        count += 1;
+        Some(out)
+    })
 }
+
+/// The frames of an animated GIF or WebP with the header facts, decoded one at a time as
+/// they are asked for (so an animation need not be held whole). `None` for other sources.
+pub(crate) fn animation_frames<'a>(
+    bytes: &'a [u8],
+    limits: &Limits,
+) -> Result<Option<(Header, FrameIter<'a>)>> {
+    limits.check_bytes(bytes.len())?;
+    let header = read_header(bytes)?;
+    limits.check_probe(&header.probe())?;
+    let frames: FrameIter<'a> = match header.format {
+        ImageFormat::Gif => Box::new(gif::frames(bytes, &header, limits)?),
+        ImageFormat::Webp if header.frames > 1 => webp::frames(bytes, &header, limits)?,
+        _ => return Ok(None),
+    };
+    Ok(Some((header, frames)))
+}
+
+/// The first frame of an animated GIF or WebP as a still `Image` (`None` for other sources).
+pub(crate) fn first_frame(bytes: &[u8], limits: &Limits) -> Result<Option<Image>> {
+    let Some((header, mut frames)) = animation_frames(bytes, limits)? else {
+        return Ok(None);
+    };
+    let format = header.format;
+    let first = frames
+        .next()
+        .ok_or_else(|| corrupt(format, "no frame could be decoded"))??;
+    Ok(Some(Image {
+        width: first.image.width(),
+        height: first.image.height(),
+        frames: vec![first],
+        loop_count: header.loop_count,
+        source: header.source(),
+        metadata: header.metadata,
+    }))
+}
+
+/// Frames decoded on demand.
+pub(crate) type FrameIter<'a> = Box<dyn Iterator<Item = Result<Frame>> + 'a>;
 
 /// A 1-frame still.
 fn still(image: image::DynamicImage) -> Vec<Frame> {

@@ -69,12 +69,112 @@ fn open(bytes: &[u8], lenient: bool) -> Result<png::Reader<Cursor<&[u8]>>> {
     })
 }
 
+/// A non-interlaced 16-bit still as 8-bit samples, one row at a time (rounded as `image`
+/// rounds: what a later conversion of the 16-bit canvas would give). `None` for interlaced
+/// files, whose rows come in passes.
+fn decode_16_as_8(bytes: &[u8], header: &Header, limits: &Limits) -> Result<Option<DynamicImage>> {
+    let mut dec = png::Decoder::new_with_limits(
+        Cursor::new(bytes),
+        png::Limits {
+            bytes: image_limits(header, limits)
+                .max_alloc
+                .map_or(usize::MAX, |b| usize::try_from(b).unwrap_or(usize::MAX)),
+        },
+    );
+    dec.set_transformations(png::Transformations::EXPAND);
+    dec.set_ignore_text_chunk(true);
+    dec.set_ignore_iccp_chunk(true);
+    let mut reader = dec.read_info().map_err(|e| corrupt(FORMAT, e))?;
+    let info = reader.info();
+    let (w, h) = (info.width, info.height);
+    limits.check_canvas(w, h)?;
+    if (w, h) != (header.width, header.height) {
+        return Err(corrupt(FORMAT, "the canvas changed between reads"));
+    }
+    if info.interlaced {
+        return Ok(None);
+    }
+    let (colour, depth) = reader.output_color_type();
+    if depth != png::BitDepth::Sixteen {
+        return Ok(None);
+    }
+    let channels = colour.samples();
+    let row_len = w as usize * channels;
+    let mut out = vec![0u8; row_len * h as usize];
+    for dst in out.chunks_exact_mut(row_len) {
+        let row = match reader.next_row() {
+            Ok(Some(row)) => row,
+            Ok(None) => return Err(corrupt(FORMAT, "image data ends early")),
+            Err(e) => return Err(corrupt(FORMAT, e)),
+        };
+        let samples: Vec<u16> = row
+            .data()
+            .chunks_exact(2)
+            .map(|b| u16::from_be_bytes([b[0], b[1]]))
+            .collect();
+        let narrow = narrow_row(colour, w, samples)
+            .ok_or_else(|| corrupt(FORMAT, "a row of the wrong length"))?;
+        dst.copy_from_slice(&narrow);
+    }
+    let image = match colour {
+        png::ColorType::Grayscale => image::GrayImage::from_raw(w, h, out).map(DynamicImage::from),
+        png::ColorType::GrayscaleAlpha => {
+            image::GrayAlphaImage::from_raw(w, h, out).map(DynamicImage::from)
+        }
+        png::ColorType::Rgb => image::RgbImage::from_raw(w, h, out).map(DynamicImage::from),
+        png::ColorType::Rgba => image::RgbaImage::from_raw(w, h, out).map(DynamicImage::from),
+        png::ColorType::Indexed => None,
+    };
+    image
+        .map(Some)
+        .ok_or_else(|| corrupt(FORMAT, "unexpected colour type after expansion"))
+}
+
+/// One row of 16-bit samples as 8-bit ones, through `image`'s own conversion.
+fn narrow_row(colour: png::ColorType, w: u32, samples: Vec<u16>) -> Option<Vec<u8>> {
+    Some(match colour {
+        png::ColorType::Grayscale => {
+            DynamicImage::ImageLuma16(image::ImageBuffer::from_raw(w, 1, samples)?)
+                .into_luma8()
+                .into_raw()
+        }
+        png::ColorType::GrayscaleAlpha => {
+            DynamicImage::ImageLumaA16(image::ImageBuffer::from_raw(w, 1, samples)?)
+                .into_luma_alpha8()
+                .into_raw()
+        }
+        png::ColorType::Rgb => {
+            DynamicImage::ImageRgb16(image::ImageBuffer::from_raw(w, 1, samples)?)
+                .into_rgb8()
+                .into_raw()
+        }
+        png::ColorType::Rgba => {
+            DynamicImage::ImageRgba16(image::ImageBuffer::from_raw(w, 1, samples)?)
+                .into_rgba8()
+                .into_raw()
+        }
+        png::ColorType::Indexed => return None,
+    })
+}
+
 fn ppm_to_dpi(ppm: u32) -> u32 {
     (f64::from(ppm) * 0.0254).round() as u32
 }
 
-/// Decode pixels: stills keep their bit depth; APNG frames come out as composited RGBA8.
-pub(super) fn decode(bytes: &[u8], header: &mut Header, limits: &Limits) -> Result<Vec<Frame>> {
+/// Decode pixels: stills keep their bit depth unless `eight_bit` asks for 8-bit samples (the
+/// output has no room for more), in which case a 16-bit still is converted row by row and its
+/// 16-bit canvas never exists; APNG frames come out as composited RGBA8.
+pub(super) fn decode(
+    bytes: &[u8],
+    header: &mut Header,
+    limits: &Limits,
+    eight_bit: bool,
+) -> Result<Vec<Frame>> {
+    if eight_bit && header.bit_depth == 16 && header.frames <= 1 {
+        if let Some(image) = decode_16_as_8(bytes, header, limits)? {
+            return Ok(still(image));
+        }
+    }
     let mut dec = PngDecoder::new(Cursor::new(bytes)).map_err(|e| from_image_error(FORMAT, e))?;
     // The size this decoder instance allocates for, checked before it does.
     let (w, h) = dec.dimensions();

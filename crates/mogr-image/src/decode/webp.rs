@@ -275,6 +275,29 @@ fn decode_animation(bytes: &[u8], header: &Header, limits: &Limits) -> Result<Ve
     collect_frames(dec.into_frames(), FORMAT, limits)
 }
 
+/// An animation's composited RGBA frames, decoded as they are asked for. image-webp's
+/// panics on malformed frames become errors, as in [`decode`].
+pub(super) fn frames<'a>(
+    bytes: &'a [u8],
+    header: &Header,
+    limits: &Limits,
+) -> Result<super::FrameIter<'a>> {
+    let mut dec = WebPDecoder::new(Cursor::new(bytes)).map_err(|e| from_image_error(FORMAT, e))?;
+    check_canvas(dec.dimensions(), header, limits)?;
+    dec.set_limits(image_limits(header, limits))
+        .map_err(|e| from_image_error(FORMAT, e))?;
+    let mut inner = super::checked_frames(dec.into_frames(), FORMAT, *limits);
+    let mut failed = false;
+    Ok(Box::new(std::iter::from_fn(move || {
+        if failed {
+            return None;
+        }
+        let next = super::guard(FORMAT, || Ok(inner.next())).unwrap_or_else(|e| Some(Err(e)));
+        failed = matches!(next, Some(Err(_)));
+        next
+    })))
+}
+
 /// libwebp's own view of the animation flag (the header walk may have been lenient).
 fn is_animated(bytes: &[u8]) -> bool {
     webp::BitstreamFeatures::new(bytes).is_some_and(|f| f.has_animation())

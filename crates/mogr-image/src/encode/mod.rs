@@ -8,7 +8,7 @@ mod jpeg;
 mod palette;
 mod pixels;
 mod png;
-mod webp;
+pub(crate) mod webp;
 
 use image::DynamicImage;
 use mogr_rule::OutputFormat;

@@ -1,7 +1,7 @@
 //! WebP output through the `webp` crate (bundled libwebp): lossy at `quality`, lossless when the
 //! source was lossless, animated with every frame's timing and the loop count.
 
-use webp::{AnimEncoder, AnimFrame, Encoder, PixelLayout, WebPConfig};
+use webp::{Encoder, PixelLayout, WebPConfig};
 
 use super::exif::with_orientation;
 use super::pixels::{alpha_used, interleaved8};
@@ -28,18 +28,7 @@ pub fn encode(
             img.width, img.height
         )));
     }
-    let mut config = WebPConfig::new().map_err(|()| webp_error("libwebp config"))?;
-    config.method = METHOD;
-    if img.source.lossless {
-        config.lossless = 1;
-        // For lossless, `quality` is effort; libwebp's default balances time and size.
-        config.quality = 75.0;
-        // Keep the RGB under fully transparent pixels: what went in comes out.
-        config.exact = 1;
-    } else {
-        config.lossless = 0;
-        config.quality = f32::from(settings.quality.clamp(1, 100));
-    }
+    let config = config_for(settings, img.source.lossless)?;
     let alpha = img.frames.iter().any(|f| alpha_used(&f.image));
     let bytes = if img.frames.len() > 1 {
         animated(img, &config, alpha, budget)?
@@ -63,39 +52,196 @@ fn still(img: &Image, config: &WebPConfig, alpha: bool) -> Result<Vec<u8>> {
     Ok(mem.to_vec())
 }
 
-/// libwebp encodes every frame inside one call, so the budget is checked while the frames
-/// are prepared and once more before that call.
+/// Every frame goes through [`AnimWriter`] as soon as it is converted, so libwebp holds one
+/// picture at a time rather than all of them.
 fn animated(img: &Image, config: &WebPConfig, alpha: bool, budget: &Budget) -> Result<Vec<u8>> {
-    let layout = if alpha {
-        PixelLayout::Rgba
-    } else {
-        PixelLayout::Rgb
-    };
-    let buffers: Vec<Vec<u8>> = img
-        .frames
-        .iter()
-        .map(|f| budget.check().map(|()| interleaved8(&f.image, alpha).0))
-        .collect::<Result<_>>()?;
-    let mut enc = AnimEncoder::new(img.width, img.height, config);
-    enc.set_loop_count(i32::from(img.loop_count));
-    // Timestamps are start times in ms; a frame's duration is the gap to the next one.
-    let mut start: i64 = 0;
-    for (frame, samples) in img.frames.iter().zip(&buffers) {
+    let mut writer = AnimWriter::new(img.width, img.height, *config)?;
+    for frame in &img.frames {
+        budget.check()?;
         if frame.image.width() != img.width || frame.image.height() != img.height {
             return Err(webp_error("frame size differs from the canvas"));
         }
-        let ts = i32::try_from(start).map_err(|_| webp_error("animation too long"))?;
-        enc.add_frame(AnimFrame::new(
-            samples, layout, img.width, img.height, ts, None,
-        ));
-        // libwebp refuses equal timestamps, so a 0 ms frame still advances by 1 ms.
-        start += i64::from(frame.delay_ms.max(1));
+        writer.add(&frame.image, frame.delay_ms, alpha)?;
     }
     budget.check()?;
-    let mem = enc.try_encode().map_err(|e| webp_error(format!("{e:?}")))?;
-    let mut bytes = mem.to_vec();
-    fix_last_duration(&mut bytes, start);
-    Ok(bytes)
+    writer.finish(img.loop_count)
+}
+
+/// The libwebp configuration for `settings` on a source described by `source`.
+pub(crate) fn config_for(settings: &EncodeSettings, lossless: bool) -> Result<WebPConfig> {
+    let mut config = WebPConfig::new().map_err(|()| webp_error("libwebp config"))?;
+    config.method = METHOD;
+    if lossless {
+        config.lossless = 1;
+        // For lossless, `quality` is effort; libwebp's default balances time and size.
+        config.quality = 75.0;
+        // Keep the RGB under fully transparent pixels: what went in comes out.
+        config.exact = 1;
+    } else {
+        config.lossless = 0;
+        config.quality = f32::from(settings.quality.clamp(1, 100));
+    }
+    Ok(config)
+}
+
+/// An animated WebP encoded one frame at a time: each frame is imported, handed to libwebp's
+/// animation encoder (which keeps only encoded frames and a few canvases) and dropped.
+///
+/// The calls are the ones the `webp` crate's `AnimEncoder` makes, in the same order, so the
+/// bytes are the same; that encoder keeps every imported picture until the end, this one frees
+/// each at once.
+pub(crate) struct AnimWriter {
+    enc: *mut libwebp_sys::WebPAnimEncoder,
+    config: WebPConfig,
+    width: u32,
+    height: u32,
+    /// Start time of the next frame in ms.
+    start: i64,
+}
+
+// The encoder is owned by this value alone and only used through `&mut self`.
+unsafe impl Send for AnimWriter {}
+
+impl AnimWriter {
+    /// An encoder for a `width` x `height` canvas.
+    pub(crate) fn new(width: u32, height: u32, config: WebPConfig) -> Result<AnimWriter> {
+        use libwebp_sys::{
+            WebPAnimEncoderNewInternal, WebPAnimEncoderOptions, WebPAnimEncoderOptionsInitInternal,
+            WebPGetMuxABIVersion,
+        };
+        let (w, h) = (
+            i32::try_from(width).map_err(|_| webp_error("canvas too wide"))?,
+            i32::try_from(height).map_err(|_| webp_error("canvas too tall"))?,
+        );
+        // SAFETY: the options are initialised by libwebp before use; the encoder pointer is
+        // checked for null and owned by the returned value.
+        let enc = unsafe {
+            let mut options = std::mem::MaybeUninit::<WebPAnimEncoderOptions>::uninit();
+            let abi = WebPGetMuxABIVersion();
+            if WebPAnimEncoderOptionsInitInternal(options.as_mut_ptr(), abi) == 0 {
+                return Err(webp_error("libwebp animation options"));
+            }
+            WebPAnimEncoderNewInternal(w, h, options.as_ptr(), abi)
+        };
+        if enc.is_null() {
+            return Err(webp_error("libwebp could not start an animation"));
+        }
+        Ok(AnimWriter {
+            enc,
+            config,
+            width,
+            height,
+            start: 0,
+        })
+    }
+
+    /// Encodes one canvas-sized frame shown for `delay_ms` (RGBA when `alpha`, else RGB).
+    pub(crate) fn add(
+        &mut self,
+        frame: &image::DynamicImage,
+        delay_ms: u32,
+        alpha: bool,
+    ) -> Result<()> {
+        use libwebp_sys::{
+            WebPAnimEncoderAdd, WebPPicture, WebPPictureFree, WebPPictureImportRGB,
+            WebPPictureImportRGBA,
+        };
+        if frame.width() != self.width || frame.height() != self.height {
+            return Err(webp_error("frame size differs from the canvas"));
+        }
+        let ts = i32::try_from(self.start).map_err(|_| webp_error("animation too long"))?;
+        let (samples, channels) = interleaved8(frame, alpha);
+        let mut pic = WebPPicture::new().map_err(|()| webp_error("libwebp picture"))?;
+        pic.use_argb = 1;
+        pic.width = self.width as i32;
+        pic.height = self.height as i32;
+        let stride = self.width as i32 * channels as i32;
+        // SAFETY: `samples` holds `height` rows of `stride` bytes; the picture is freed below
+        // whatever happens, after libwebp has copied what it needs.
+        let ok = unsafe {
+            let imported = if channels == 4 {
+                WebPPictureImportRGBA(&mut pic, samples.as_ptr(), stride)
+            } else {
+                WebPPictureImportRGB(&mut pic, samples.as_ptr(), stride)
+            };
+            let added =
+                imported != 0 && WebPAnimEncoderAdd(self.enc, &mut pic, ts, &self.config) != 0;
+            let code = pic.error_code;
+            WebPPictureFree(&mut pic);
+            if added {
+                Ok(())
+            } else {
+                Err(code)
+            }
+        };
+        ok.map_err(|code| webp_error(format!("{code:?}")))?;
+        // libwebp refuses equal timestamps, so a 0 ms frame still advances by 1 ms.
+        self.start += i64::from(delay_ms.max(1));
+        Ok(())
+    }
+
+    /// Assembles the file, playing `loop_count` times (0: forever).
+    pub(crate) fn finish(self, loop_count: u16) -> Result<Vec<u8>> {
+        use libwebp_sys::{
+            WebPAnimEncoderAdd, WebPAnimEncoderAssemble, WebPAnimEncoderGetError, WebPData,
+            WebPDataClear, WebPGetMuxABIVersion, WebPMuxAnimParams, WebPMuxAssemble,
+            WebPMuxCreateInternal, WebPMuxDelete, WebPMuxError, WebPMuxSetAnimationParams,
+        };
+        // SAFETY: `self.enc` is live until `self` drops; every WebPData is initialised by
+        // libwebp before it is read and cleared once copied out.
+        let mut bytes = unsafe {
+            WebPAnimEncoderAdd(self.enc, std::ptr::null_mut(), 0, std::ptr::null());
+            let mut data = WebPData {
+                bytes: std::ptr::null(),
+                size: 0,
+            };
+            if WebPAnimEncoderAssemble(self.enc, &mut data) == 0 {
+                let err = WebPAnimEncoderGetError(self.enc);
+                let text = if err.is_null() {
+                    "unknown error".to_string()
+                } else {
+                    std::ffi::CStr::from_ptr(err).to_string_lossy().into_owned()
+                };
+                return Err(webp_error(text));
+            }
+            let abi = WebPGetMuxABIVersion();
+            let mux = WebPMuxCreateInternal(&data, 1, abi);
+            WebPDataClear(&mut data);
+            if mux.is_null() {
+                return Err(webp_error("libwebp could not read its own animation"));
+            }
+            let params = WebPMuxAnimParams {
+                bgcolor: 0,
+                loop_count: i32::from(loop_count),
+            };
+            if WebPMuxSetAnimationParams(mux, &params) != WebPMuxError::WEBP_MUX_OK {
+                WebPMuxDelete(mux);
+                return Err(webp_error("libwebp animation parameters"));
+            }
+            let mut out = WebPData {
+                bytes: std::ptr::null(),
+                size: 0,
+            };
+            let assembled = WebPMuxAssemble(mux, &mut out);
+            WebPMuxDelete(mux);
+            if assembled != WebPMuxError::WEBP_MUX_OK || out.bytes.is_null() {
+                WebPDataClear(&mut out);
+                return Err(webp_error("libwebp could not assemble the animation"));
+            }
+            let copy = std::slice::from_raw_parts(out.bytes, out.size).to_vec();
+            WebPDataClear(&mut out);
+            copy
+        };
+        fix_last_duration(&mut bytes, self.start);
+        Ok(bytes)
+    }
+}
+
+impl Drop for AnimWriter {
+    fn drop(&mut self) {
+        // SAFETY: created by WebPAnimEncoderNewInternal, deleted once here.
+        unsafe { libwebp_sys::WebPAnimEncoderDelete(self.enc) }
+    }
 }
 
 /// The `webp` crate ends the animation with timestamp 0, which libwebp rejects, so the last
@@ -158,7 +304,7 @@ fn chunks(bytes: &[u8]) -> impl Iterator<Item = Chunk> + '_ {
 }
 
 /// Add ICC (`ICCP`), EXIF and XMP chunks, turning a simple file into the extended (`VP8X`) form.
-fn with_metadata(bytes: Vec<u8>, img: &Image, strip: bool, alpha: bool) -> Vec<u8> {
+pub(crate) fn with_metadata(bytes: Vec<u8>, img: &Image, strip: bool, alpha: bool) -> Vec<u8> {
     let md = &img.metadata;
     let icc = md.icc.as_deref().filter(|p| !p.is_empty());
     let exif = md
@@ -233,5 +379,78 @@ fn webp_error(detail: impl ToString) -> ImageError {
     ImageError::Encode {
         format: "webp",
         detail: detail.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{DynamicImage, Rgba, RgbaImage};
+    use webp::{AnimEncoder, AnimFrame};
+
+    /// What animated output was before [`AnimWriter`]: the `webp` crate's encoder, which
+    /// keeps every frame's buffer and picture until the end.
+    fn all_at_once(frames: &[(DynamicImage, u32)], config: &WebPConfig, alpha: bool) -> Vec<u8> {
+        let (w, h) = (frames[0].0.width(), frames[0].0.height());
+        let layout = if alpha {
+            PixelLayout::Rgba
+        } else {
+            PixelLayout::Rgb
+        };
+        let buffers: Vec<Vec<u8>> = frames
+            .iter()
+            .map(|(f, _)| interleaved8(f, alpha).0)
+            .collect();
+        let mut enc = AnimEncoder::new(w, h, config);
+        enc.set_loop_count(3);
+        let mut start = 0i64;
+        for ((_, delay), samples) in frames.iter().zip(&buffers) {
+            enc.add_frame(AnimFrame::new(samples, layout, w, h, start as i32, None));
+            start += i64::from((*delay).max(1));
+        }
+        let mut bytes = enc.try_encode().unwrap().to_vec();
+        fix_last_duration(&mut bytes, start);
+        bytes
+    }
+
+    fn frames(alpha: bool) -> Vec<(DynamicImage, u32)> {
+        (0..9u32)
+            .map(|i| {
+                let f = RgbaImage::from_fn(50, 30, |x, y| {
+                    let a = if alpha && (x + i) % 11 == 0 { 0 } else { 255 };
+                    Rgba([(x * 5 + i * 20) as u8, (y * 8) as u8, (i * 25) as u8, a])
+                });
+                (DynamicImage::ImageRgba8(f), [0, 40, 100][i as usize % 3])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn frame_at_a_time_gives_the_bytes_of_all_frames_at_once() {
+        for lossless in [false, true] {
+            for alpha in [false, true] {
+                let settings = EncodeSettings {
+                    format: mogr_rule::OutputFormat::Webp,
+                    quality: 70,
+                    progressive: false,
+                    strip: false,
+                    cgif: None,
+                };
+                let config = config_for(&settings, lossless).unwrap();
+                let frames = frames(alpha);
+                let want = all_at_once(&frames, &config, alpha);
+                for import_alpha in [alpha, true] {
+                    let mut writer = AnimWriter::new(50, 30, config).unwrap();
+                    for (f, delay) in &frames {
+                        writer.add(f, *delay, import_alpha).unwrap();
+                    }
+                    let got = writer.finish(3).unwrap();
+                    assert!(
+                        got == want,
+                        "lossless {lossless}, alpha {alpha}, imported as RGBA {import_alpha}"
+                    );
+                }
+            }
+        }
     }
 }

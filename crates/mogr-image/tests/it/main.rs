@@ -14,6 +14,7 @@ mod encode_still;
 mod encode_support;
 mod engine_corpus;
 mod engine_rules;
+mod memory;
 mod ops_effects;
 mod ops_geometry;
 mod robustness;

@@ -53,6 +53,16 @@ pub fn pool_error(e: &PoolError) -> ApiError {
     }
 }
 
+/// No room in the memory budget within the wait: `SlowDown`, to be retried shortly (jobs
+/// give their memory back within seconds).
+pub fn memory_busy() -> ApiError {
+    ApiError::with_message(
+        ErrorCode::SlowDown,
+        "Please reduce your request rate: the image memory budget is in use.",
+    )
+    .with_header(RETRY_AFTER, "1")
+}
+
 /// A source too big to process: the store's size refusal read as CI's `ImageTooLarge`.
 pub fn too_large(limit: u64) -> ApiError {
     ApiError::with_message(

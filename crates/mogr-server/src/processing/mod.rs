@@ -12,6 +12,7 @@ mod cloud;
 mod download;
 pub mod errors;
 mod location;
+pub mod memory_budget;
 mod original_info;
 mod persist;
 mod pipeline;

@@ -6,7 +6,7 @@ use mogr_cos::xml::{OriginalInfo, ProcessResultObject, UploadResult};
 use mogr_store::{ByteStream, ObjectAttrs, ObjectMeta, PutItem, PutOptions};
 
 use super::location::location;
-use super::pipeline::cost;
+use super::pipeline::{cost, memory_peak};
 use super::plan::Plan;
 use super::processor::Slot;
 use super::produce::{produce, Production};
@@ -42,14 +42,27 @@ pub async fn admit_original(
     let images = &state.images;
     let limit = images.limits().max_input_bytes;
     images
-        .admit_source(stream, size, limit, |shape| {
-            cost(
-                images.engine(),
-                plan.rules.iter().map(|r| &r.pipeline),
-                plan.is_pic_info,
-                shape,
-            )
-        })
+        .admit_source(
+            stream,
+            size,
+            limit,
+            |shape| {
+                cost(
+                    images.engine(),
+                    plan.rules.iter().map(|r| &r.pipeline),
+                    plan.is_pic_info,
+                    shape,
+                )
+            },
+            |shape| {
+                memory_peak(
+                    images.engine(),
+                    plan.rules.iter().map(|r| &r.pipeline),
+                    plan.is_pic_info,
+                    shape,
+                )
+            },
+        )
         .await
 }
 

@@ -35,6 +35,29 @@ pub fn cost<'a>(
     Cost::from_predicted(predicted)
 }
 
+/// The memory running `pipelines` one after the other on a source shaped like `source` needs
+/// at its peak (the largest of them; `describe` adds a full decode for `ImageInfo`).
+pub fn memory_peak<'a>(
+    engine: &Engine,
+    pipelines: impl IntoIterator<Item = &'a Pipeline>,
+    describe: bool,
+    source: SourceShape,
+) -> u64 {
+    let cfg = &engine.config;
+    let mut peak = pipelines
+        .into_iter()
+        .map(|p| mogr_image::memory::estimate(p, source, cfg))
+        .max()
+        .unwrap_or(source.bytes);
+    if describe {
+        let decode = Pipeline {
+            stages: vec![Stage::ImageAve],
+        };
+        peak = peak.max(mogr_image::memory::estimate(&decode, source, cfg));
+    }
+    peak
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,12 +68,7 @@ mod tests {
     fn header_reads_are_cheap_and_heavy_encodes_of_big_images_are_not() {
         let engine = Engine::default();
         let photo = SourceShape {
-            probe: Some(Probe {
-                format: ImageFormat::Jpeg,
-                width: 4000,
-                height: 3000,
-                frames: 1,
-            }),
+            probe: Some(Probe::new(ImageFormat::Jpeg, 4000, 3000, 1)),
             bytes: 4 << 20,
         };
         let info = mogr_rule::parse("imageInfo").unwrap();

@@ -9,7 +9,8 @@ use futures::StreamExt;
 use mogr_image::{Budget, Engine, Limits, SourceShape};
 use mogr_store::{ByteStream, StoreError};
 
-use super::errors::{pool_error, source_error};
+use super::errors::{memory_busy, pool_error, source_error};
+use super::memory_budget::{MemoryBudget, Reservation};
 use super::pool::{Admission, Cost, WorkerPool};
 use crate::config::ServerConfig;
 use crate::error_map::ApiResult;
@@ -23,13 +24,15 @@ const PROBE_BYTES: usize = 64 * 1024;
 pub struct ImageProcessor {
     engine: Arc<Engine>,
     pool: WorkerPool,
+    memory: MemoryBudget,
     time_limit: Option<Duration>,
     stopped: Arc<AtomicU64>,
 }
 
-/// A place in the pool, taken before the (possibly large) source is read.
+/// A place in the pool, taken before the (possibly large) source is read, and the job's
+/// share of the memory budget, taken once the whole source is at hand.
 #[derive(Debug)]
-pub struct Slot(Admission);
+pub struct Slot(Admission, Option<Reservation>);
 
 /// Sets the job's cancellation flag when dropped: when the client goes, hyper drops the
 /// request's future and with it this guard, and the worker stops at its next check.
@@ -50,9 +53,12 @@ impl ImageProcessor {
             queue = pool.queue(),
             "image worker pool started"
         );
+        let memory = MemoryBudget::new(config.engine.limits.max_memory, config.image_memory_wait);
+        tracing::debug!(bytes = memory.total_bytes(), "image memory budget");
         ImageProcessor {
             engine: Arc::new(Engine::new(config.engine.clone())),
             pool,
+            memory,
             time_limit: config.processing_time_limit,
             stopped: Arc::default(),
         }
@@ -80,18 +86,30 @@ impl ImageProcessor {
 
     /// Reserves a place for one job of `cost`; 503 `SlowDown` at once when the pool is full.
     pub fn admit(&self, cost: Cost) -> ApiResult<Slot> {
-        self.pool.admit(cost).map(Slot).map_err(|e| pool_error(&e))
+        self.pool
+            .admit(cost)
+            .map(|a| Slot(a, None))
+            .map_err(|e| pool_error(&e))
+    }
+
+    /// Bytes of the memory budget not reserved at the moment.
+    pub fn free_memory(&self) -> u64 {
+        self.memory.free_bytes()
     }
 
     /// Reads a source of `size` bytes (at most `limit`) from `stream`, taking its place in
     /// the pool first: only the first bytes are read before admission, enough to probe the
-    /// headers for `cost` to predict the work, so a refused request costs no buffering.
+    /// headers for `cost` to predict the work, so a refused request costs no buffering. Once
+    /// the whole source is read, its headers (a GIF's frame count needs all of it) give `peak`
+    /// the job's predicted memory, which is reserved from the budget (503 `SlowDown` when
+    /// there is no room within the configured wait).
     pub async fn admit_source(
         &self,
         mut stream: ByteStream,
         size: u64,
         limit: u64,
         cost: impl FnOnce(SourceShape) -> Cost,
+        peak: impl FnOnce(SourceShape) -> u64,
     ) -> ApiResult<(Slot, Bytes)> {
         let mut buf = BytesMut::new();
         while buf.len() < PROBE_BYTES {
@@ -104,11 +122,20 @@ impl ImageProcessor {
             probe: mogr_image::probe(&buf).ok(),
             bytes: size.max(buf.len() as u64),
         };
-        let slot = self.admit(cost(shape))?;
+        let Slot(admission, _) = self.admit(cost(shape))?;
         while let Some(chunk) = stream.next().await {
             append(&mut buf, chunk, limit)?;
         }
-        Ok((slot, buf.freeze()))
+        let whole = SourceShape {
+            probe: mogr_image::probe(&buf).ok(),
+            bytes: buf.len() as u64,
+        };
+        let reservation = self
+            .memory
+            .reserve(peak(whole), whole.bytes)
+            .await
+            .map_err(|_| memory_busy())?;
+        Ok((Slot(admission, Some(reservation)), buf.freeze()))
     }
 
     /// Runs `work` with the engine on a worker thread, under the processing time limit and
@@ -122,8 +149,11 @@ impl ImageProcessor {
         let flag = Arc::new(AtomicBool::new(false));
         let _cancel_on_drop = CancelOnDrop(Arc::clone(&flag));
         let (limit, stopped) = (self.time_limit, Arc::clone(&self.stopped));
-        slot.0
+        let Slot(admission, reservation) = slot;
+        admission
             .run(move || {
+                // The memory stays reserved until the work is done (or dropped unstarted).
+                let _reserved = reservation;
                 // The clock starts when a worker takes the job: waiting in the queue is
                 // bounded by admission, not charged to the job.
                 let budget = Budget::new(limit, Some(flag));

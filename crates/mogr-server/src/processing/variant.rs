@@ -13,7 +13,7 @@ use mogr_rule::Pipeline;
 use mogr_store::GetObject;
 
 use super::errors::image_error;
-use super::pipeline::{cost, ignores_limit_errors};
+use super::pipeline::{cost, ignores_limit_errors, memory_peak};
 use crate::config::ServerConfig;
 use crate::error_map::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -263,9 +263,13 @@ async fn compute(
     } = state.store.get_object(&key.bucket, &key.key, None).await?;
     let same_version = meta.etag == key.source_etag;
     let (slot, source) = images
-        .admit_source(stream, meta.size, limit, |shape| {
-            cost(images.engine(), [pipeline], false, shape)
-        })
+        .admit_source(
+            stream,
+            meta.size,
+            limit,
+            |shape| cost(images.engine(), [pipeline], false, shape),
+            |shape| memory_peak(images.engine(), [pipeline], false, shape),
+        )
         .await?;
     CacheCounters::bump(&state.variants.cache.counters().engine_runs);
     let (input, job, assets) = (source.clone(), pipeline.clone(), assets.clone());
