@@ -18,6 +18,8 @@ pub struct AppState {
     pub credentials: Arc<HashMap<String, String>>,
     /// The image engine and its bounded worker pool.
     pub images: Arc<crate::processing::ImageProcessor>,
+    /// Serving or draining (what `/ready` reports).
+    pub lifecycle: Arc<crate::lifecycle::Lifecycle>,
 }
 
 impl AppState {
@@ -30,6 +32,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             credentials: Arc::new(credentials),
+            lifecycle: Arc::default(),
         }
     }
 

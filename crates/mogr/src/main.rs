@@ -4,6 +4,7 @@ mod batch;
 mod cli;
 mod config;
 mod credentials;
+mod logging;
 mod process;
 
 use std::process::ExitCode;

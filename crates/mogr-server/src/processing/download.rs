@@ -6,7 +6,7 @@
 //! some SDKs compare ETags with local MD5s. `Range` and conditional headers are
 //! ignored; the answer is always the whole output with 200.
 
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use axum::body::Body;
 use axum::response::Response;
@@ -17,11 +17,12 @@ use mogr_cos::query::Query;
 use mogr_cos::time_fmt::http_date;
 use mogr_store::{GetObject, ObjectAttrs};
 
-use super::errors::{image_error, rule_error, too_large};
+use super::errors::{image_error, record_output, rule_error, too_large};
 use super::pipeline::{cost, ignores_limit_errors};
 use crate::error_map::ApiResult;
 use crate::object_headers::write_content_headers;
 use crate::state::AppState;
+use crate::telemetry::metrics::ImageMode;
 
 /// Runs `rule` on the object and answers the result (headers only for HEAD).
 ///
@@ -61,7 +62,10 @@ pub async fn get_processed(
         .await?;
     let outcome = images
         .run(slot, move |engine, budget| {
-            engine.process_within(&source, &pipeline, budget)
+            let started = Instant::now();
+            let outcome = engine.process_within(&source, &pipeline, budget);
+            record_output(ImageMode::Download, &outcome, started.elapsed());
+            outcome
         })
         .await?;
     // `ignore-error/1` over a limit (size or time) is the engine's: it returns the original.
