@@ -93,6 +93,11 @@ async fn route(
     if operation.is_object_level() {
         validate_key(&target.key).map_err(ApiError::from)?;
     }
+    // A browser's preflight repeats the URL, presigned query included, for another method:
+    // checking that signature would refuse every presigned browser request.
+    if operation == Operation::Preflight {
+        return Ok(handlers::preflight::handle());
+    }
 
     let principal =
         authn::authenticate(state, &parts.method, &decoded_path, &query, &parts.headers)?;

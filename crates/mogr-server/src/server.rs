@@ -9,7 +9,7 @@ use axum::Router;
 use http::Extensions;
 use mogr_store::{LocalStore, Store};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
@@ -135,6 +135,28 @@ pub async fn serve_state(
     accept_loop(state, template, listener, shutdown).await
 }
 
+/// A connection's place under `max_connections` and in the open-connections gauge, both
+/// given back when the connection's task ends or is dropped.
+struct OpenConnection {
+    _slot: OwnedSemaphorePermit,
+    open: metrics::Gauge,
+}
+
+impl OpenConnection {
+    fn new(slot: OwnedSemaphorePermit) -> OpenConnection {
+        metrics::counter!(telemetry::metrics::CONNECTIONS_ACCEPTED).increment(1);
+        let open = metrics::gauge!(telemetry::metrics::CONNECTIONS_OPEN);
+        open.increment(1.0);
+        OpenConnection { _slot: slot, open }
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.open.decrement(1.0);
+    }
+}
+
 /// The header-case template, refusing to start if hyper no longer honours it.
 async fn checked_template() -> std::io::Result<Extensions> {
     let template = header_case::case_template()
@@ -162,7 +184,9 @@ async fn accept_loop(
     };
     // Past the limit, connections wait in the kernel's accept queue rather than being refused.
     let slots = Arc::new(Semaphore::new(
-        cfg.connections.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+        cfg.connections
+            .max_connections
+            .clamp(1, Semaphore::MAX_PERMITS),
     ));
     let drain = CancellationToken::new();
     let mut connections = JoinSet::new();
@@ -189,14 +213,11 @@ async fn accept_loop(
             Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             () = &mut shutdown => break,
         };
-        metrics::counter!(telemetry::metrics::CONNECTIONS_ACCEPTED).increment(1);
-        let open = metrics::gauge!(telemetry::metrics::CONNECTIONS_OPEN);
-        open.increment(1.0);
+        let open = OpenConnection::new(slot);
         let (settings, drain) = (settings.clone(), drain.clone());
         connections.spawn(async move {
             connection::serve(stream, peer, settings, drain).await;
-            open.decrement(1.0);
-            drop(slot);
+            drop(open);
         });
     }
     // Draining: no new connections; each open one finishes the request it is serving and

@@ -252,7 +252,11 @@ fn connection_limits(file: &FileConfig) -> mogr_server::ConnectionLimits {
 /// `mogr serve`: resolve the configuration, bind, print where, serve until SIGTERM/SIGINT.
 pub fn serve(args: ServeArgs) -> Result<(), CliError> {
     let file = load_file(args.config.as_deref())?;
-    logging::init(args.log_format.or(file.log_format).unwrap_or(LogFormat::Text));
+    logging::init(
+        args.log_format
+            .or(file.log_format)
+            .unwrap_or(LogFormat::Text),
+    );
     let admin = admin_listen(args.admin_listen.as_deref(), file.admin_listen.as_deref())?;
     let defaults = mogr_server::ServerConfig::default();
     let processing_time_limit = match file.limits.max_processing_secs {

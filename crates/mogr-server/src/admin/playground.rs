@@ -29,7 +29,10 @@ const PLAYGROUND_CSS: &str = include_str!("assets/playground.css");
 /// The playground's routes.
 pub fn routes() -> Router<AdminState> {
     Router::new()
-        .route("/", get(|| async { asset(INDEX_HTML, "text/html; charset=utf-8") }))
+        .route(
+            "/",
+            get(|| async { asset(INDEX_HTML, "text/html; charset=utf-8") }),
+        )
         .route(
             "/playground.js",
             get(|| async { asset(PLAYGROUND_JS, "text/javascript; charset=utf-8") }),

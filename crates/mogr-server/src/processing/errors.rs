@@ -64,9 +64,9 @@ pub fn pool_error(e: &PoolError) -> ApiError {
         PoolError::Busy => {
             ::metrics::counter!(IMAGE_POOL_REFUSED).increment(1);
             ApiError::with_message(
-            ErrorCode::SlowDown,
-            "Please reduce your request rate: all image workers are busy.",
-        )
+                ErrorCode::SlowDown,
+                "Please reduce your request rate: all image workers are busy.",
+            )
             .with_header(RETRY_AFTER, "1")
         }
         PoolError::Panicked(_) | PoolError::Stopped => {

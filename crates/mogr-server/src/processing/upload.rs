@@ -47,7 +47,8 @@ pub async fn put(origin: Origin<'_>, header: &str, body: Body) -> ApiResult<Resp
         &plan,
         opts.content_md5,
         ImageMode::Upload,
-    ).await?;
+    )
+    .await?;
 
     let mut items = Vec::with_capacity(plan.rules.len() + 1);
     let keep_original = !origin.is_overwritten(&plan);

@@ -176,7 +176,12 @@ mod tests {
                 "{}",
                 m.name
             );
-            assert_eq!(m.kind == Kind::Counter, m.name.ends_with("_total"), "{}", m.name);
+            assert_eq!(
+                m.kind == Kind::Counter,
+                m.name.ends_with("_total"),
+                "{}",
+                m.name
+            );
         }
     }
 

@@ -27,7 +27,9 @@ use http_body::{Body as _, Frame, SizeHint};
 use metrics::{counter, histogram};
 use tower::{Layer, Service};
 
-use super::metrics::{HTTP_REQUESTS, HTTP_REQUEST_BYTES, HTTP_REQUEST_DURATION, HTTP_RESPONSE_BYTES};
+use super::metrics::{
+    HTTP_REQUESTS, HTTP_REQUEST_BYTES, HTTP_REQUEST_DURATION, HTTP_RESPONSE_BYTES,
+};
 
 /// Longest rule text logged; longer ones are cut (a rule can be as long as a URL).
 const MAX_LOGGED_RULE: usize = 512;
@@ -91,7 +93,10 @@ where
         Box::pin(async move {
             let res = fut.await?;
             let (mut parts, body) = res.into_parts();
-            let record = parts.extensions.remove::<RequestRecord>().unwrap_or_default();
+            let record = parts
+                .extensions
+                .remove::<RequestRecord>()
+                .unwrap_or_default();
             let pending = Pending {
                 record,
                 method,
@@ -100,6 +105,7 @@ where
                 bytes_in,
             };
             let body = Body::new(Logged {
+                expected: body.size_hint().exact(),
                 inner: body,
                 sent: 0,
                 ended: false,
@@ -163,6 +169,8 @@ struct Logged {
     sent: u64,
     /// The inner body reported its end.
     ended: bool,
+    /// The body's length when known up front (hyper stops polling once it is sent).
+    expected: Option<u64>,
     pending: Option<Pending>,
 }
 
@@ -199,7 +207,8 @@ impl http_body::Body for Logged {
 impl Drop for Logged {
     fn drop(&mut self) {
         if let Some(p) = self.pending.take() {
-            let complete = self.ended || self.inner.is_end_stream();
+            let complete =
+                self.ended || self.inner.is_end_stream() || self.expected == Some(self.sent);
             emit(&p, self.sent, complete);
         }
     }
@@ -216,8 +225,7 @@ fn emit(p: &Pending, bytes_out: u64, complete: bool) {
         r.operation
     };
     let status = p.status.as_u16();
-    counter!(HTTP_REQUESTS, "operation" => operation, "status" => status.to_string())
-        .increment(1);
+    counter!(HTTP_REQUESTS, "operation" => operation, "status" => status.to_string()).increment(1);
     histogram!(HTTP_REQUEST_DURATION, "operation" => operation).record(elapsed.as_secs_f64());
     counter!(HTTP_REQUEST_BYTES, "operation" => operation).increment(bytes_in);
     counter!(HTTP_RESPONSE_BYTES, "operation" => operation).increment(bytes_out);

@@ -1,5 +1,5 @@
 //! The integration tests of this crate, in one binary so codecs are linked once.
 
 mod cli;
-mod serve;
 mod ops;
+mod serve;
