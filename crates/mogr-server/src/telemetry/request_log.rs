@@ -130,13 +130,17 @@ impl Counted {
 
 impl http_body::Body for Counted {
     type Data = Bytes;
-    type Error = axum::Error;
+    // The inner error, unwrapped: handlers downcast it (a body timeout keeps its meaning), and
+    // `Body::new` would otherwise wrap it a second time.
+    type Error = Box<dyn std::error::Error + Send + Sync>;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let polled = Pin::new(&mut self.inner)
+            .poll_frame(cx)
+            .map_err(axum::Error::into_inner);
         if let Poll::Ready(Some(Ok(frame))) = &polled {
             if let Some(data) = frame.data_ref() {
                 self.seen.fetch_add(data.len() as u64, Ordering::Relaxed);
