@@ -9,7 +9,9 @@ set -euo pipefail
 # pkg-config + libheif-dev: libheif-sys links the system libheif (HEIF/AVIF, pulls x265, aom,
 # dav1d, libde265); nasm: mozjpeg's SIMD; liblcms2-dev: CMYK/ICC conversion.
 # fonts-dejavu-core + fonts-wqy-microhei: the Latin and CJK fonts text watermarks draw with.
-PACKAGES=(pkg-config nasm libheif-dev liblcms2-dev fonts-dejavu-core fonts-wqy-microhei "$@")
+# chromium: the headless browser the playground's end-to-end test drives (tests/playground,
+# playwright-core).
+PACKAGES=(pkg-config nasm libheif-dev liblcms2-dev fonts-dejavu-core fonts-wqy-microhei chromium "$@")
 
 is_installed() {
     # `dpkg -s` alone succeeds for removed packages that left config files behind.

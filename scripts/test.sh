@@ -6,7 +6,9 @@
 #   4. builds the mogr binary, starts `mogr serve` on a free loopback port with a throw-away
 #      data folder and credentials, and runs against it tests/sdk (the official
 #      cos-python-sdk-v5, in .venv) and tests/node (the official cos-nodejs-sdk-v5, with Node's
-#      own test runner; needs Node.js 20+ and npm)
+#      own test runner; needs Node.js 20+ and npm), then tests/playground: the admin
+#      listener's web playground in headless Chromium (playwright-core); its screenshot is kept
+#      in a mogr-artefacts.* folder whose path is printed
 # Every step runs even when an earlier one failed (except when the binary cannot be built), so
 # one run shows everything; the exit status is non-zero if any step failed.
 #
@@ -14,7 +16,8 @@
 #   --sdk-only   skip lint and cargo test (iterate on the SDK suites)
 #   --no-lint    skip cargo fmt and cargo clippy
 # Environment: MOGR_CI_TESTS=0 skips the image-processing SDK tests (tests/sdk/test_ci.py and
-# tests/node/test/ci.test.js; they run by default); MOGR_NODE_TESTS=0 skips tests/node.
+# tests/node/test/ci.test.js; they run by default); MOGR_NODE_TESTS=0 skips tests/node;
+# MOGR_PLAYGROUND_TESTS=0 skips the browser test.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
@@ -27,7 +30,7 @@ while (($#)); do
     --sdk-only) lint=0 cargo_tests=0 ;;
     --no-lint) lint=0 ;;
     --) shift; pytest_args=("$@"); break ;;
-    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "test: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -37,6 +40,8 @@ done
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mogr-test.XXXXXX")
+# Kept after the run (screenshots); removed when nothing was written to it.
+ARTEFACTS=$(mktemp -d "${TMPDIR:-/tmp}/mogr-artefacts.XXXXXX")
 SERVER_PID=
 failed_steps=()
 
@@ -56,6 +61,7 @@ stop_server() {
 cleanup() {
     stop_server
     rm -rf "$WORK"
+    rmdir "$ARTEFACTS" 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -122,16 +128,16 @@ ensure_venv() {
     echo "$stamp" >"$venv/.requirements.sha256"
 }
 
-# tests/node/node_modules from package-lock.json; `npm ci` again only when the lock changes.
+# <dir>/node_modules from package-lock.json; `npm ci` again only when the lock changes.
 ensure_node_modules() {
-    local dir=tests/node major stamp
+    local dir=${1:-tests/node} major stamp
     if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-        echo "test: node and npm are needed for tests/node (Node.js 20 or later)" >&2
+        echo "test: node and npm are needed for $dir (Node.js 20 or later)" >&2
         return 1
     fi
     major=$(node -p 'process.versions.node.split(".")[0]')
     if ((major < 20)); then
-        echo "test: tests/node needs Node.js 20 or later, found $(node --version)" >&2
+        echo "test: $dir needs Node.js 20 or later, found $(node --version)" >&2
         return 1
     fi
     stamp=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
@@ -142,14 +148,20 @@ ensure_node_modules() {
     echo "$stamp" >"$dir/node_modules/.mogr-lock.sha256"
 }
 
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 start_server() {
-    local port id key
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    local port admin_port id key
+    port=$(free_port)
+    admin_port=$(free_port)
     id="AKIDmogrtest$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
     key=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
     mkdir -p "$WORK/data"
     # A user's MOGR_CONFIG must not leak into the throw-away server.
     env -u MOGR_CONFIG "$MOGR_BIN" serve --listen "127.0.0.1:$port" --data "$WORK/data" \
+        --admin-listen "127.0.0.1:$admin_port" \
         --secret-id "$id" --secret-key "$key" >"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
     # curl is not on a fresh machine: poll the port with bash's /dev/tcp.
@@ -162,6 +174,7 @@ start_server() {
         fi
         if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             export MOGR_ENDPOINT_HOST=127.0.0.1 MOGR_ENDPOINT_PORT=$port
+            export MOGR_ADMIN_URL=http://127.0.0.1:$admin_port
             export MOGR_SECRET_ID=$id MOGR_SECRET_KEY=$key
             export MOGR_REGION=${MOGR_REGION:-ap-guangzhou} MOGR_SERVER_PID=$SERVER_PID
             # The cache tests look at the server's data folder and run `mogr cache`; tests that need
@@ -180,6 +193,8 @@ start_server() {
 sdk_ran=0
 node_ran=0
 node_rc=0
+playground_ran=0
+playground_rc=0
 if ((built)) && [[ -x "$MOGR_BIN" ]]; then
     step "python venv (.venv)"
     venv_ok=1
@@ -190,7 +205,13 @@ if ((built)) && [[ -x "$MOGR_BIN" ]]; then
         node_ok=1
         ensure_node_modules || { node_ok=0; failed_steps+=("node modules"); }
     fi
-    if ((venv_ok || node_ok)); then
+    playground_ok=0
+    if [[ ${MOGR_PLAYGROUND_TESTS:-1} != 0 ]]; then
+        step "node modules (tests/playground)"
+        playground_ok=1
+        ensure_node_modules tests/playground || { playground_ok=0; failed_steps+=("playground modules"); }
+    fi
+    if ((venv_ok || node_ok || playground_ok)); then
         if step "start mogr serve" && start_server; then
             export MOGR_CI_TESTS=${MOGR_CI_TESTS:-1}
             if ((venv_ok)); then
@@ -222,6 +243,20 @@ if ((built)) && [[ -x "$MOGR_BIN" ]]; then
                     tail -n 40 "$WORK/server.log"
                 fi
             fi
+            if ((playground_ok)); then
+                step "Playground browser test (tests/playground)"
+                (cd tests/playground && MOGR_TEST_ARTEFACTS="$ARTEFACTS" node --test \
+                    --test-reporter=tap --test-reporter-destination=stdout \
+                    --test-reporter=junit --test-reporter-destination="$WORK/playground.xml" \
+                    test/*.test.js) </dev/null
+                playground_rc=$?
+                playground_ran=1
+                if ((playground_rc != 0)); then
+                    failed_steps+=("Playground browser test")
+                    echo "--- last lines of the server log ---"
+                    tail -n 40 "$WORK/server.log"
+                fi
+            fi
             stop_server
         else
             failed_steps+=("start mogr serve")
@@ -232,12 +267,13 @@ fi
 # One closing line that adds up cargo test, pytest and node --test, in the 'N passed, N failed'
 # form.
 summary=$(python3 - "$WORK/cargo-test.log" "$WORK/pytest.xml" "$sdk_ran" "$WORK/node.xml" "$node_ran" \
-    "$node_rc" <<'EOF'
+    "$node_rc" "$WORK/playground.xml" "$playground_ran" "$playground_rc" <<'EOF'
 import os, re, sys
 import xml.etree.ElementTree as ET
 
 passed = failed = skipped = 0
 log, junit, sdk_ran, node_junit, node_ran, node_rc = sys.argv[1:7]
+playground_junit, playground_ran, playground_rc = sys.argv[7:10]
 if os.path.exists(log):
     text = open(log, errors="replace").read()
     for m in re.finditer(r"test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored", text):
@@ -249,11 +285,14 @@ if sdk_ran == "1" and os.path.exists(junit):
         f = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
         s = int(suite.get("skipped", 0))
         passed += n - f - s; failed += f; skipped += s
-if node_ran == "1":
+for ran, junit_path, rc in ((node_ran, node_junit, node_rc),
+                             (playground_ran, playground_junit, playground_rc)):
+    if ran != "1":
+        continue
     # node's junit nests suites (describe) in suites; every leaf test is one <testcase>.
     node_failed = 0
-    if os.path.exists(node_junit):
-        for case in ET.parse(node_junit).getroot().iter("testcase"):
+    if os.path.exists(junit_path):
+        for case in ET.parse(junit_path).getroot().iter("testcase"):
             if case.find("failure") is not None or case.find("error") is not None:
                 node_failed += 1
             elif case.find("skipped") is not None:
@@ -261,12 +300,15 @@ if node_ran == "1":
             else:
                 passed += 1
     # A failure outside any test (a hook, a crash before the report) still counts once.
-    failed += node_failed or (1 if node_rc != "0" else 0)
+    failed += node_failed or (1 if rc != "0" else 0)
 print(f"total: {passed} passed, {failed} failed, {skipped} skipped")
 EOF
 )
 
 echo
+if [[ -n "$(ls -A "$ARTEFACTS" 2>/dev/null)" ]]; then
+    echo "test artefacts (screenshots): $ARTEFACTS"
+fi
 if ((${#failed_steps[@]})); then
     echo "FAILED steps: $(IFS=,; echo "${failed_steps[*]}")"
     echo "$summary"

@@ -28,6 +28,40 @@ pub const DEFAULT_BODY_MIN_RATE: u64 = 4096;
 
 /// Default age at which unfinished multipart uploads are aborted.
 pub const DEFAULT_MULTIPART_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Default longest time a client may take to send a request's head.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Default longest time a kept-alive connection may sit with no request before it is closed.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Default most client connections open at once on the public port.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
+/// Default longest time requests in flight may take to finish once shutdown begins.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Limits on client connections to the public port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Longest time from the first byte of a request to the end of its head (slow clients);
+    /// `None`: no limit. The connection is closed without an answer past it.
+    pub header_read_timeout: Option<Duration>,
+    /// Longest time a connection may wait, with no request in flight, for the first byte of
+    /// the next one; `None`: no limit.
+    pub idle_timeout: Option<Duration>,
+    /// Most connections open at once; more wait in the kernel's accept queue.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            header_read_timeout: Some(DEFAULT_HEADER_READ_TIMEOUT),
+            idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
 
 /// Everything `serve` needs to know.
 #[derive(Debug, Clone)]
@@ -71,6 +105,10 @@ pub struct ServerConfig {
     pub image_memory_wait: Duration,
     /// How slowly a request body may arrive before the request fails with `RequestTimeout`.
     pub body_timeouts: BodyTimeouts,
+    /// Client connection limits on the public port.
+    pub connections: ConnectionLimits,
+    /// On shutdown, how long requests in flight may take before their connections are cut.
+    pub shutdown_timeout: Duration,
     /// Multipart uploads initiated longer ago than this are aborted in the background
     /// (`None`: kept until completed or aborted).
     pub multipart_expiry: Option<Duration>,
@@ -124,6 +162,8 @@ impl Default for ServerConfig {
             },
             cache: CacheSettings::default(),
             multipart_expiry: Some(DEFAULT_MULTIPART_EXPIRY),
+            connections: ConnectionLimits::default(),
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         }
     }
 }

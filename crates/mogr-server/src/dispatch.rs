@@ -22,6 +22,7 @@ use crate::request_id::new_request_id;
 use crate::respond::{self, ResponseContext};
 use crate::state::AppState;
 use crate::styles;
+use crate::telemetry::RequestRecord;
 use crate::unread_body;
 
 /// axum fallback handler: COS routing depends on Host and query, not on path patterns.
@@ -34,23 +35,23 @@ pub async fn handle(State(state): State<AppState>, req: Request<Body>) -> Respon
         head: parts.method == Method::HEAD,
         cors: parts.headers.contains_key(ORIGIN),
     };
-    let method = parts.method.clone();
+    let mut record = RequestRecord {
+        request_id: rctx.request_id.clone(),
+        ..RequestRecord::default()
+    };
     let mut body = Some(body);
-    let res = match route(&state, parts, host, &mut body, &mut rctx).await {
+    let mut res = match route(&state, parts, host, &mut body, &mut rctx, &mut record).await {
         Ok(res) => respond::finish(res, &rctx),
-        Err(err) => respond::error(err, &rctx),
+        Err(err) => {
+            record.error_code = Some(err.code().as_str());
+            respond::error(err, &rctx)
+        }
     };
     // Refused before a handler took the body: answer now, read the rest in the background.
     if let Some(unread) = body {
         unread_body::discard_in_background(unread);
     }
-    tracing::debug!(
-        %method,
-        resource = %rctx.resource,
-        status = res.status().as_u16(),
-        request_id = %rctx.request_id,
-        "request"
-    );
+    res.extensions_mut().insert(record);
     res
 }
 
@@ -71,6 +72,7 @@ async fn route(
     host: String,
     body: &mut Option<Body>,
     rctx: &mut ResponseContext,
+    record: &mut RequestRecord,
 ) -> ApiResult<Response> {
     let decoded_path = decode_path(parts.uri.path())
         .ok_or_else(|| ApiError::with_message(ErrorCode::InvalidURI, "path is not UTF-8"))?;
@@ -85,8 +87,17 @@ async fn route(
         &query,
         &parts.headers,
     );
+    record.operation = operation.name();
+    record.bucket.clone_from(&target.bucket);
+    record.key.clone_from(&target.key);
+    record.rule = logged_rule(&operation, &parts.headers);
     if operation.is_object_level() {
         validate_key(&target.key).map_err(ApiError::from)?;
+    }
+    // A browser's preflight repeats the URL, presigned query included, for another method:
+    // checking that signature would refuse every presigned browser request.
+    if operation == Operation::Preflight {
+        return Ok(handlers::preflight::handle());
     }
 
     let principal =
@@ -135,6 +146,29 @@ async fn resolve_target(
         Ok(_) => Ok(target),
         Err(StoreError::NoSuchBucket) => Ok(target.into_default_bucket(default)),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The rule(s) a request runs, for the request log: the download rule, or the rules of a
+/// `Pic-Operations` header (joined with `;`; the header's raw JSON when it does not parse).
+fn logged_rule(operation: &Operation, headers: &http::HeaderMap) -> Option<String> {
+    match operation {
+        Operation::ProcessedGet { rule, .. } => Some(rule.clone()),
+        Operation::PutWithPicOperations
+        | Operation::ImageProcess
+        | Operation::CompleteWithPicOperations => {
+            let header = headers.get("pic-operations")?.to_str().ok()?;
+            Some(match mogr_cos::pic_ops::parse_pic_operations(header) {
+                Ok(ops) => ops
+                    .rules
+                    .iter()
+                    .map(|r| r.rule.as_str())
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                Err(_) => header.to_string(),
+            })
+        }
+        _ => None,
     }
 }
 

@@ -130,6 +130,7 @@ fn io_error(io: &std::io::Error) -> ApiError {
         return body.to_api_error();
     }
     tracing::error!(error = %io, "storage I/O error");
+    metrics::counter!(crate::telemetry::metrics::STORE_ERRORS).increment(1);
     ApiError::new(ErrorCode::InternalError)
 }
 

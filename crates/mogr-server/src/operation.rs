@@ -280,6 +280,46 @@ impl Operation {
         }
     }
 
+    /// A stable name for logs and metric labels: COS's API name, with the processing modes
+    /// named apart (`GetObjectProcessed`, `PutObjectPicOperations`, ...).
+    pub fn name(&self) -> &'static str {
+        use Operation::*;
+        match self {
+            ListBuckets => "ListBuckets",
+            CreateBucket => "PutBucket",
+            HeadBucket => "HeadBucket",
+            DeleteBucket => "DeleteBucket",
+            GetBucketAcl => "GetBucketACL",
+            PutBucketAcl => "PutBucketACL",
+            ListObjects => "GetBucket",
+            DeleteObjects => "DeleteMultipleObjects",
+            ListMultipartUploads => "ListMultipartUploads",
+            GetStyle => "GetStyle",
+            PutStyle => "AddStyle",
+            DeleteStyle => "DeleteStyle",
+            GetStyleSeparators => "GetStyleSeparators",
+            PutStyleSeparators => "PutStyleSeparators",
+            PutObject => "PutObject",
+            GetObject => "GetObject",
+            HeadObject => "HeadObject",
+            DeleteObject => "DeleteObject",
+            InitiateMultipart => "InitiateMultipartUpload",
+            UploadPart => "UploadPart",
+            CompleteMultipart => "CompleteMultipartUpload",
+            AbortMultipart => "AbortMultipartUpload",
+            ListParts => "ListParts",
+            ProcessedGet { head: false, .. } => "GetObjectProcessed",
+            ProcessedGet { head: true, .. } => "HeadObjectProcessed",
+            PutWithPicOperations => "PutObjectPicOperations",
+            ImageProcess => "ImageProcess",
+            CompleteWithPicOperations => "CompleteMultipartUploadPicOperations",
+            Preflight => "OptionsObject",
+            NoBucket => "NoBucket",
+            NotImplemented(_) => "NotImplemented",
+            MethodNotAllowed => "MethodNotAllowed",
+        }
+    }
+
     /// Whether the operation addresses an object key (so the key must be valid).
     pub fn is_object_level(&self) -> bool {
         use Operation::*;

@@ -1,27 +1,31 @@
 //! Serving: open the store, build the app, accept connections with exact header spellings.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use http::{Extensions, Request};
-use hyper_util::rt::TokioIo;
+use http::Extensions;
 use mogr_store::{LocalStore, Store};
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
-use tower::ServiceExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
 
-use crate::body::TimedBody;
 use crate::config::ServerConfig;
+use crate::connection::{self, ConnectionSettings};
 use crate::dispatch;
 use crate::header_case;
 use crate::state::AppState;
+use crate::telemetry::{self, RequestLogLayer};
 
-/// The axum app: every request goes to the COS dispatcher.
+/// The axum app: every request goes to the COS dispatcher, logged and measured.
 pub fn router(state: AppState) -> Router {
-    Router::new().fallback(dispatch::handle).with_state(state)
+    Router::new()
+        .fallback(dispatch::handle)
+        .layer(RequestLogLayer)
+        .with_state(state)
 }
 
 /// Opens the local store under `cfg.data_dir` (off the runtime: it loads every bucket's
@@ -45,8 +49,9 @@ pub async fn serve(cfg: ServerConfig, listener: TcpListener) -> std::io::Result<
     serve_with_shutdown(cfg, listener, std::future::pending()).await
 }
 
-/// As [`serve`], returning once `shutdown` completes. Stops accepting at once; connections
-/// already open finish their in-flight requests on their own tasks.
+/// As [`serve`], returning once `shutdown` completes and the connections have drained: stops
+/// accepting at once, lets requests in flight finish for up to `cfg.shutdown_timeout`, then
+/// drops what is left.
 pub async fn serve_with_shutdown(
     cfg: ServerConfig,
     listener: TcpListener,
@@ -90,6 +95,42 @@ async fn spawn_on(
     Ok((addr, handle))
 }
 
+/// Serves `state` on `listener` and, when given, the admin endpoints on `admin` until
+/// `shutdown` completes and the public port has drained. The admin listener keeps answering
+/// while the public port drains (so `/ready` can report it), then stops.
+pub async fn serve_with_admin(
+    state: AppState,
+    listener: TcpListener,
+    admin: Option<TcpListener>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let public = listener.local_addr()?;
+    if admin.is_some() {
+        // Before the first connection: a gauge raised before the recorder exists would be
+        // lowered after it, and read negative.
+        let _ = telemetry::metrics::prometheus();
+    }
+    let admin_stop = CancellationToken::new();
+    let admin_task = admin.map(|admin| {
+        let stop = admin_stop.clone();
+        tokio::spawn(crate::admin::serve(
+            state.clone(),
+            public,
+            admin,
+            stop.cancelled_owned(),
+        ))
+    });
+    let served = serve_state(state, listener, shutdown).await;
+    admin_stop.cancel();
+    if let Some(task) = admin_task {
+        // A browser's kept-alive connection must not hold the exit up.
+        if let Ok(Ok(Err(e))) = tokio::time::timeout(Duration::from_secs(2), task).await {
+            tracing::warn!(error = %e, "admin listener failed");
+        }
+    }
+    served
+}
+
 /// Serves an already-built state (any [`Store`] backend).
 pub async fn serve_state(
     state: AppState,
@@ -98,6 +139,28 @@ pub async fn serve_state(
 ) -> std::io::Result<()> {
     let template = checked_template().await?;
     accept_loop(state, template, listener, shutdown).await
+}
+
+/// A connection's place under `max_connections` and in the open-connections gauge, both
+/// given back when the connection's task ends or is dropped.
+struct OpenConnection {
+    _slot: OwnedSemaphorePermit,
+    open: metrics::Gauge,
+}
+
+impl OpenConnection {
+    fn new(slot: OwnedSemaphorePermit) -> OpenConnection {
+        metrics::counter!(telemetry::metrics::CONNECTIONS_ACCEPTED).increment(1);
+        let open = metrics::gauge!(telemetry::metrics::CONNECTIONS_OPEN);
+        open.increment(1.0);
+        OpenConnection { _slot: slot, open }
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.open.decrement(1.0);
+    }
 }
 
 /// The header-case template, refusing to start if hyper no longer honours it.
@@ -117,10 +180,32 @@ async fn accept_loop(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let timeouts = state.config.body_timeouts;
-    let app = router(state);
+    let cfg = Arc::clone(&state.config);
+    let lifecycle = Arc::clone(&state.lifecycle);
+    let settings = ConnectionSettings {
+        app: router(state),
+        template,
+        body_timeouts: cfg.body_timeouts,
+        limits: cfg.connections,
+    };
+    // Past the limit, connections wait in the kernel's accept queue rather than being refused.
+    let slots = Arc::new(Semaphore::new(
+        cfg.connections
+            .max_connections
+            .clamp(1, Semaphore::MAX_PERMITS),
+    ));
+    let drain = CancellationToken::new();
+    let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            () = &mut shutdown => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(conn) => conn,
@@ -131,30 +216,38 @@ async fn accept_loop(
                     continue;
                 }
             },
-            () = &mut shutdown => return Ok(()),
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            () = &mut shutdown => break,
         };
-        let _ = stream.set_nodelay(true);
-        let (app, template) = (app.clone(), template.clone());
-        let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-            let (app, template) = (app.clone(), template.clone());
-            async move {
-                // Every body is timed where it enters, so no handler can wait on a stalled
-                // client for ever. When the client goes, hyper drops this future, and with it
-                // any image job's cancellation guard.
-                let req = req.map(|b| axum::body::Body::new(TimedBody::new(b, timeouts)));
-                let mut res = app.oneshot(req).await?;
-                // Outermost, so axum's own responses carry the spellings too.
-                res.extensions_mut().extend(template);
-                Ok::<_, Infallible>(res)
-            }
-        });
-        tokio::spawn(async move {
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            let conn = header_case::configure_http1(&mut builder)
-                .serve_connection(TokioIo::new(stream), service);
-            if let Err(e) = conn.await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
-            }
+        let open = OpenConnection::new(slot);
+        let (settings, drain) = (settings.clone(), drain.clone());
+        connections.spawn(async move {
+            connection::serve(stream, peer, settings, drain).await;
+            drop(open);
         });
     }
+    // Draining: no new connections; each open one finishes the request it is serving and
+    // closes. Past the timeout the rest are dropped, which drops their requests' futures: an
+    // upload cut off that way removes its staged file and never becomes an object.
+    drop(listener);
+    lifecycle.begin_drain();
+    drain.cancel();
+    tracing::info!(
+        connections = connections.len(),
+        timeout_secs = cfg.shutdown_timeout.as_secs_f64(),
+        "shutting down: finishing requests in flight"
+    );
+    let drained = tokio::time::timeout(cfg.shutdown_timeout, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            connections = connections.len(),
+            "shutdown timeout reached: closing connections with requests still in flight"
+        );
+        connections.abort_all();
+        while connections.join_next().await.is_some() {}
+    }
+    Ok(())
 }

@@ -22,6 +22,8 @@ pub struct AppState {
     pub style_writes: Arc<tokio::sync::Mutex<()>>,
     /// The processed-variant cache and the computations in flight.
     pub variants: Arc<crate::processing::Variants>,
+    /// Serving or draining (what `/ready` reports).
+    pub lifecycle: Arc<crate::lifecycle::Lifecycle>,
 }
 
 impl AppState {
@@ -37,6 +39,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             credentials: Arc::new(credentials),
+            lifecycle: Arc::default(),
         }
     }
 

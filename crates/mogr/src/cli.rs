@@ -158,6 +158,26 @@ pub struct ServeArgs {
         group = "key"
     )]
     pub secret_key_file: Option<PathBuf>,
+    /// Address of the admin listener (metrics, health, readiness, playground), or `off`
+    /// [default: 127.0.0.1:9001].
+    #[arg(long, env = "MOGR_ADMIN_LISTEN", value_name = "ADDR|off")]
+    pub admin_listen: Option<String>,
+    /// Request log format on stderr: `text` or `json` [default: text]. Levels: RUST_LOG.
+    #[arg(long, env = "MOGR_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Seconds requests in flight may take to finish after SIGTERM/SIGINT [default: 30].
+    #[arg(long, env = "MOGR_SHUTDOWN_TIMEOUT", value_name = "SECS")]
+    pub shutdown_timeout: Option<u64>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
 }
 
 /// Engine settings shared by the processing commands.

@@ -6,8 +6,12 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::cli::{EngineArgs, ServeArgs};
-use crate::credentials;
+use crate::cli::{EngineArgs, LogFormat, ServeArgs};
+use crate::{credentials, logging};
+
+/// Where the admin listener listens when nothing says otherwise.
+const DEFAULT_ADMIN_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 9001);
 
 /// Errors the CLI reports on one line.
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +167,18 @@ pub struct FileConfig {
     body_idle_timeout_secs: Option<u64>,
     /// Lowest average rate of a request body in bytes per second; 0 for no minimum.
     body_min_rate: Option<u64>,
+    /// Admin listener address, or "off".
+    admin_listen: Option<String>,
+    /// `text` or `json`.
+    log_format: Option<LogFormat>,
+    /// Seconds requests in flight may take to finish on shutdown.
+    shutdown_timeout_secs: Option<u64>,
+    /// Seconds a client may take to send a request head; 0 for no limit.
+    header_read_timeout_secs: Option<u64>,
+    /// Seconds a connection may stay open with no request; 0 for no limit.
+    idle_timeout_secs: Option<u64>,
+    /// Most client connections open at once.
+    max_connections: Option<usize>,
     #[serde(default)]
     credentials: Vec<CredentialFile>,
     #[serde(default)]
@@ -269,9 +285,80 @@ fn config_path(args: &ServeArgs) -> String {
         .map_or_else(String::new, |p| p.display().to_string())
 }
 
-/// `mogr serve`: resolve the configuration, bind, print where, serve forever.
+/// Where the admin listener goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AdminListen {
+    /// Not started.
+    Off,
+    /// Asked for: failing to bind it is an error.
+    Explicit(SocketAddr),
+    /// The default: if the port is taken (another mogr), serve without it and say so.
+    Default(SocketAddr),
+}
+
+/// `--admin-listen`, else the file's `admin_listen`, else the default.
+fn admin_listen(flag: Option<&str>, file: Option<&str>) -> Result<AdminListen, CliError> {
+    let Some(text) = flag.or(file) else {
+        return Ok(AdminListen::Default(DEFAULT_ADMIN_LISTEN));
+    };
+    let text = text.trim();
+    if text.is_empty() || text.eq_ignore_ascii_case("off") || text.eq_ignore_ascii_case("none") {
+        return Ok(AdminListen::Off);
+    }
+    text.parse().map(AdminListen::Explicit).map_err(|_| {
+        CliError::Other(format!(
+            "admin listen address `{text}`: expected ADDRESS:PORT (e.g. 127.0.0.1:9001) or off"
+        ))
+    })
+}
+
+/// Binds the admin listener as `admin` asks.
+async fn bind_admin(admin: AdminListen) -> Result<Option<tokio::net::TcpListener>, CliError> {
+    match admin {
+        AdminListen::Off => Ok(None),
+        AdminListen::Explicit(addr) => tokio::net::TcpListener::bind(addr)
+            .await
+            .map(Some)
+            .map_err(|e| CliError::Other(format!("cannot listen on {addr} (admin): {e}"))),
+        AdminListen::Default(addr) => match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => Ok(Some(listener)),
+            Err(e) => {
+                tracing::warn!(
+                    %addr,
+                    error = %e,
+                    "admin listener not started (set --admin-listen to another address)"
+                );
+                Ok(None)
+            }
+        },
+    }
+}
+
+/// The connection limits from the file, over the defaults.
+fn connection_limits(file: &FileConfig) -> mogr_server::ConnectionLimits {
+    let defaults = mogr_server::ConnectionLimits::default();
+    mogr_server::ConnectionLimits {
+        header_read_timeout: file
+            .header_read_timeout_secs
+            .map_or(defaults.header_read_timeout, seconds),
+        idle_timeout: file
+            .idle_timeout_secs
+            .map_or(defaults.idle_timeout, seconds),
+        max_connections: file
+            .max_connections
+            .map_or(defaults.max_connections, |n| n.max(1)),
+    }
+}
+
+/// `mogr serve`: resolve the configuration, bind, print where, serve until SIGTERM/SIGINT.
 pub fn serve(args: ServeArgs) -> Result<(), CliError> {
     let file = load_file(args.config.as_deref())?;
+    logging::init(
+        args.log_format
+            .or(file.log_format)
+            .unwrap_or(LogFormat::Text),
+    );
+    let admin = admin_listen(args.admin_listen.as_deref(), file.admin_listen.as_deref())?;
     let defaults = mogr_server::ServerConfig::default();
     let processing_time_limit = match file.limits.max_processing_secs {
         Some(secs) => seconds(secs),
@@ -320,6 +407,11 @@ pub fn serve(args: ServeArgs) -> Result<(), CliError> {
         body_timeouts,
         cache: cache_settings(&file),
         multipart_expiry,
+        connections: connection_limits(&file),
+        shutdown_timeout: args
+            .shutdown_timeout
+            .or(file.shutdown_timeout_secs)
+            .map_or(defaults.shutdown_timeout, Duration::from_secs),
         credentials: Vec::new(),
     };
     std::fs::create_dir_all(&cfg.data_dir).map_err(|e| CliError::io(&cfg.data_dir, e))?;
@@ -335,42 +427,37 @@ pub fn serve(args: ServeArgs) -> Result<(), CliError> {
     };
 
     let runtime = tokio::runtime::Runtime::new().map_err(|e| CliError::Other(e.to_string()))?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(cfg.listen)
             .await
             .map_err(|e| CliError::Other(format!("cannot listen on {}: {e}", cfg.listen)))?;
         let addr = listener
             .local_addr()
             .map_err(|e| CliError::Other(e.to_string()))?;
+        let admin = bind_admin(admin).await?;
         println!(
             "mogr listening on http://{addr} (data: {})",
             cfg.data_dir.display()
         );
-        mogr_server::serve_with_shutdown(cfg, listener, stop_requested())
+        if let Some(admin_addr) = admin.as_ref().and_then(|l| l.local_addr().ok()) {
+            println!(
+                "mogr admin on http://{admin_addr} (playground at /, /metrics, /health, /ready)"
+            );
+        }
+        let store = mogr_server::server::open_store(&cfg)
+            .await
+            .map_err(|e| CliError::Other(format!("cannot open the store: {e}")))?;
+        let state = mogr_server::AppState::new(cfg, store);
+        mogr_server::serve_with_admin(state, listener, admin, logging::shutdown_signal())
             .await
             .map_err(|e| CliError::Other(format!("server stopped: {e}")))
-    })
-    // Dropping the runtime drops the store, which syncs and seals each bucket's index log,
-    // so the next start, even after a reboot, loads the index instead of rebuilding it.
-}
-
-/// Resolves on SIGINT or SIGTERM (Ctrl-C elsewhere).
-async fn stop_requested() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-            return;
-        }
+    });
+    // Requests still running were dropped by the drain; nothing left is worth waiting for.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    if served.is_ok() {
+        tracing::info!("mogr stopped");
     }
-    // Without a handler the default action (ending the process) still applies.
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
-    }
+    served
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod cache;
 mod cli;
 mod config;
 mod credentials;
+mod logging;
 mod process;
 mod style;
 

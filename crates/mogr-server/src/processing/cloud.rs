@@ -11,6 +11,7 @@ use super::persist::{admit_original, output_items, run_plan, Origin};
 use super::plan::plan;
 use crate::error_map::ApiResult;
 use crate::respond;
+use crate::telemetry::metrics::ImageMode;
 
 /// Answers `<UploadResult>` describing the source and the stored outputs.
 pub async fn image_process(origin: Origin<'_>, header: &str) -> ApiResult<Response> {
@@ -31,7 +32,7 @@ pub async fn image_process(origin: Origin<'_>, header: &str) -> ApiResult<Respon
         meta, body: stream, ..
     } = state.store.get_object(bucket, key, None).await?;
     let (slot, source) = admit_original(state, &plan, stream, meta.size).await?;
-    let production = run_plan(state, slot, source, &plan, None).await?;
+    let production = run_plan(state, slot, source, &plan, None, ImageMode::Cloud).await?;
 
     let items = output_items(&plan, &production);
     let metas = if items.is_empty() {

@@ -8,6 +8,7 @@ use mogr_store::StoreError;
 
 use super::pool::PoolError;
 use crate::error_map::ApiError;
+use crate::telemetry::metrics::{image_job, ImageMode, IMAGE_POOL_REFUSED};
 
 /// The COS error for an engine failure; the engine's own wording becomes the message.
 ///
@@ -16,7 +17,16 @@ use crate::error_map::ApiError;
 /// not while it waits), and a 4xx keeps SDKs from retrying work that will run out of time
 /// again. A cancelled job has no client left to answer.
 pub fn image_error(e: &ImageError) -> ApiError {
-    let code = match e {
+    let code = image_error_code(e);
+    if code == ErrorCode::InternalError {
+        tracing::error!(error = %e, "image encoding failed");
+    }
+    ApiError::with_message(code, e.to_string())
+}
+
+/// The COS code of an engine failure.
+fn image_error_code(e: &ImageError) -> ErrorCode {
+    match e {
         ImageError::TooLarge(_) | ImageError::TimeBudgetExceeded(_) => ErrorCode::ImageTooLarge,
         ImageError::Cancelled => ErrorCode::ServiceUnavailable,
         ImageError::ResolutionExceed(_) => ErrorCode::ImageResolutionExceed,
@@ -25,11 +35,21 @@ pub fn image_error(e: &ImageError) -> ApiError {
             ErrorCode::InvalidArgument
         }
         ImageError::Encode { .. } => ErrorCode::InternalError,
-    };
-    if code == ErrorCode::InternalError {
-        tracing::error!(error = %e, "image encoding failed");
     }
-    ApiError::with_message(code, e.to_string())
+}
+
+/// Records one engine run in the image-job metrics: the output's format, or the COS code it
+/// failed with.
+pub fn record_output(
+    mode: ImageMode,
+    outcome: &Result<mogr_image::Output, ImageError>,
+    engine_time: std::time::Duration,
+) {
+    let (format, result) = match outcome {
+        Ok(out) => (out.format.to_string(), "ok"),
+        Err(e) => ("none".to_string(), image_error_code(e).as_str()),
+    };
+    image_job(mode, &format, result, engine_time);
 }
 
 /// A rule that does not parse: 400 `InvalidArgument` naming the problem.
@@ -41,11 +61,14 @@ pub fn rule_error(e: &RuleError) -> ApiError {
 pub fn pool_error(e: &PoolError) -> ApiError {
     match e {
         // A place frees as soon as any job ends; a second is a fair time to come back.
-        PoolError::Busy => ApiError::with_message(
-            ErrorCode::SlowDown,
-            "Please reduce your request rate: all image workers are busy.",
-        )
-        .with_header(RETRY_AFTER, "1"),
+        PoolError::Busy => {
+            ::metrics::counter!(IMAGE_POOL_REFUSED).increment(1);
+            ApiError::with_message(
+                ErrorCode::SlowDown,
+                "Please reduce your request rate: all image workers are busy.",
+            )
+            .with_header(RETRY_AFTER, "1")
+        }
         PoolError::Panicked(_) | PoolError::Stopped => {
             tracing::error!(error = %e, "image worker failure");
             ApiError::new(ErrorCode::InternalError)

@@ -13,6 +13,7 @@ use super::produce::{produce, Production};
 use crate::context::RequestCtx;
 use crate::error_map::ApiResult;
 use crate::state::AppState;
+use crate::telemetry::metrics::ImageMode;
 
 /// Runs every rule of `plan` on `original` in the pool.
 pub async fn run_plan(
@@ -21,12 +22,13 @@ pub async fn run_plan(
     original: Bytes,
     plan: &Plan,
     expected_md5: Option<[u8; 16]>,
+    mode: ImageMode,
 ) -> ApiResult<Production> {
     let plan = plan.clone();
     state
         .images
         .run(slot, move |engine, budget| {
-            produce(engine, budget, &original, &plan, expected_md5)
+            produce(engine, budget, &original, &plan, expected_md5, mode)
         })
         .await?
 }

@@ -23,6 +23,8 @@ use std::time::Duration;
 
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
+use crate::telemetry::metrics::{IMAGE_POOL_BUSY, IMAGE_POOL_QUEUED};
+
 /// A unit of work for a worker thread.
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
@@ -275,6 +277,7 @@ impl Admission {
                 Lane::Cheap => queues.cheap.push_back((seq, job)),
                 Lane::Heavy => queues.heavy.push_back((seq, job)),
             }
+            metrics::gauge!(IMAGE_POOL_QUEUED).increment(1.0);
         }
         // Every worker wakes: a cheap-only worker must not swallow a heavy job's wake-up.
         shared.ready.notify_all();
@@ -304,7 +307,11 @@ fn work(shared: &Shared, role: Role) {
                     .unwrap_or_else(PoisonError::into_inner);
             }
         };
+        metrics::gauge!(IMAGE_POOL_QUEUED).decrement(1.0);
+        let busy = metrics::gauge!(IMAGE_POOL_BUSY);
+        busy.increment(1.0);
         job();
+        busy.decrement(1.0);
     }
 }
 

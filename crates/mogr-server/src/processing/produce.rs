@@ -7,10 +7,13 @@ use mogr_cos::xml::ImageInfoXml;
 use mogr_cos::ErrorCode;
 use mogr_image::{Budget, Engine, ImageError, Output};
 
-use super::errors::image_error;
+use std::time::Instant;
+
+use super::errors::{image_error, record_output};
 use super::original_info::{original_image_info, LOSSLESS_QUALITY};
 use super::plan::Plan;
 use crate::error_map::{ApiError, ApiResult};
+use crate::telemetry::metrics::ImageMode;
 
 /// Facts about the original that the response reports.
 #[derive(Debug, Clone)]
@@ -61,6 +64,7 @@ pub fn produce(
     original: &Bytes,
     plan: &Plan,
     expected_md5: Option<[u8; 16]>,
+    mode: ImageMode,
 ) -> ApiResult<Production> {
     let digest: [u8; 16] = Md5::digest(original).into();
     if expected_md5.is_some_and(|m| m != digest) {
@@ -76,9 +80,10 @@ pub fn produce(
     let mut outputs = Vec::with_capacity(plan.rules.len());
     for rule in &plan.rules {
         // `ignore-error/1` is the engine's business: over a limit it returns the original.
-        let out = engine
-            .process_with(original, &rule.pipeline, budget, &plan.assets)
-            .map_err(|e| rule_failure(&e, &rule.key))?;
+        let started = Instant::now();
+        let outcome = engine.process_with(original, &rule.pipeline, budget, &plan.assets);
+        record_output(mode, &outcome, started.elapsed());
+        let out = outcome.map_err(|e| rule_failure(&e, &rule.key))?;
         outputs.push(from_output(out));
     }
     Ok(Production {

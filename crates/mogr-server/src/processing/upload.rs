@@ -17,6 +17,7 @@ use crate::error_map::ApiResult;
 use crate::handlers::put_object::put_options;
 use crate::object_headers::{write_integrity, X_COS_CRC64};
 use crate::respond;
+use crate::telemetry::metrics::ImageMode;
 
 /// `PUT /<key>` with `Pic-Operations`: answers `<UploadResult>`; the `ETag` header stays the
 /// original's MD5 (JAVA compares it with the local file).
@@ -39,7 +40,15 @@ pub async fn put(origin: Origin<'_>, header: &str, body: Body) -> ApiResult<Resp
     // pool's places allow.
     let size = declared.unwrap_or(limit);
     let (slot, original) = admit_original(state, &plan, limited_stream(body, limit), size).await?;
-    let production = run_plan(state, slot, original.clone(), &plan, opts.content_md5).await?;
+    let production = run_plan(
+        state,
+        slot,
+        original.clone(),
+        &plan,
+        opts.content_md5,
+        ImageMode::Upload,
+    )
+    .await?;
 
     let mut items = Vec::with_capacity(plan.rules.len() + 1);
     let keep_original = !origin.is_overwritten(&plan);
@@ -88,7 +97,7 @@ pub async fn complete(
         .await?;
     // Part sizes are not at hand; the limit stands in for the size if the headers are unreadable.
     let (slot, original) = admit_original(state, &plan, assembled, limit).await?;
-    let production = run_plan(state, slot, original, &plan, None).await?;
+    let production = run_plan(state, slot, original, &plan, None, ImageMode::Upload).await?;
 
     // One commit: the assembled original (unless an output replaces it), every output and
     // the upload's retirement become visible together or not at all, even across a crash.

@@ -3,7 +3,7 @@
 //! stored. Authorisation has already happened against the source object.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::HeaderMap;
@@ -12,11 +12,12 @@ use mogr_image::Assets;
 use mogr_rule::Pipeline;
 use mogr_store::GetObject;
 
-use super::errors::image_error;
+use super::errors::{image_error, record_output};
 use super::pipeline::{cost, ignores_limit_errors, memory_peak};
 use crate::config::ServerConfig;
 use crate::error_map::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::telemetry::metrics::ImageMode;
 use crate::variant_cache::flight::{follow, Flights, Turn, Waited};
 use crate::variant_cache::{
     cache_dir, engine_fingerprint, CacheCounters, CacheStats, Variant, VariantCache, VariantKey,
@@ -275,7 +276,10 @@ async fn compute(
     let (input, job, assets) = (source.clone(), pipeline.clone(), assets.clone());
     let outcome = images
         .run(slot, move |engine, budget| {
-            engine.process_with(&input, &job, budget, &assets)
+            let started = Instant::now();
+            let outcome = engine.process_with(&input, &job, budget, &assets);
+            record_output(ImageMode::Download, &outcome, started.elapsed());
+            outcome
         })
         .await?;
     let out = outcome.map_err(|e| image_error(&e))?;

@@ -1,5 +1,6 @@
 //! The integration tests of this crate, in one binary so codecs are linked once.
 
 mod cli;
+mod ops;
 mod serve;
 mod style_cli;
