@@ -28,6 +28,7 @@ use crate::error_map::ApiResult;
 use crate::object_headers::{quoted_etag, write_content_headers};
 use crate::state::AppState;
 use crate::styles;
+use crate::telemetry::metrics;
 
 /// `x-mogr-cache: hit | miss | bypass` on processed responses.
 pub const X_MOGR_CACHE: HeaderName = HeaderName::from_static("x-mogr-cache");
@@ -88,6 +89,11 @@ pub async fn get_processed(
         h.insert(ETAG, v);
     }
     h.insert(X_MOGR_CACHE, HeaderValue::from_static(cache.as_str()));
+    let counter = match cache {
+        variant::CacheOutcome::Hit => metrics::CACHE_HITS,
+        variant::CacheOutcome::Miss | variant::CacheOutcome::Bypass => metrics::CACHE_MISSES,
+    };
+    ::metrics::counter!(counter).increment(1);
     Ok(res)
 }
 
