@@ -31,7 +31,7 @@ pub struct Server {
 impl Server {
     /// Starts `mogr serve` on `data` and waits for its "listening" line.
     pub fn start(data: &Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mogr"))
+        let child = Command::new(env!("CARGO_BIN_EXE_mogr"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
             .args(["--secret-id", SECRET_ID, "--secret-key", SECRET_KEY])
@@ -46,14 +46,20 @@ impl Server {
             })
             .spawn()
             .expect("spawn mogr serve");
-        let stdout = child.stdout.take().expect("stdout");
+        // Owned by a `Server` from here on, so a failed start still kills and reaps it.
+        let mut server = Server {
+            child,
+            addr: String::new(),
+            data: data.to_path_buf(),
+        };
+        let stdout = server.child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout);
         loop {
             let mut line = String::new();
             let n = lines.read_line(&mut line).expect("read server stdout");
             assert!(n > 0, "mogr serve exited before it was ready");
             if let Some(rest) = line.strip_prefix("mogr listening on http://") {
-                let addr = rest.split_whitespace().next().expect("address").to_string();
+                server.addr = rest.split_whitespace().next().expect("address").to_string();
                 // Keep draining stdout so the server never blocks on a full pipe.
                 let show = std::env::var_os("MOGR_TEST_SERVER_LOG").is_some();
                 std::thread::spawn(move || {
@@ -63,11 +69,7 @@ impl Server {
                         }
                     }
                 });
-                return Server {
-                    child,
-                    addr,
-                    data: data.to_path_buf(),
-                };
+                return server;
             }
         }
     }
