@@ -9,6 +9,7 @@ mod error;
 mod key;
 mod ops;
 mod parse;
+mod style;
 mod tokens;
 mod view2;
 
@@ -19,3 +20,7 @@ pub use ast::{
 pub use error::RuleError;
 pub use key::is_processing_key;
 pub use parse::parse;
+pub use style::{
+    check_style, expand, parse_styled, RulePart, StyleError, StyleName, StyleNameError, StyledRule,
+    MAX_STYLE_DEPTH, MAX_STYLE_NAME_LEN,
+};

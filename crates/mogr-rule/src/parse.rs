@@ -23,6 +23,16 @@ const UNSUPPORTED_PROCESSORS: &[&str] = &["watermark", "style", "ci-process", "i
 /// query key. Trailing `/` in a stage are ignored, and a bare `imageMogr2` is a valid stage with
 /// no operations. Errors report the first problem in rule order.
 pub fn parse(rule: &str) -> Result<Pipeline, RuleError> {
+    let stages = map_stages(rule, parse_stage)?;
+    Ok(Pipeline { stages })
+}
+
+/// Percent-decode a rule once, split it into its `|`-separated stages (at most
+/// [`MAX_STAGES`]) and map each with `f`, stopping at the first error.
+pub(crate) fn map_stages<T>(
+    rule: &str,
+    f: impl FnMut(&str) -> Result<T, RuleError>,
+) -> Result<Vec<T>, RuleError> {
     let decoded = percent_decode_str(rule)
         .decode_utf8()
         .map_err(|_| RuleError::InvalidEncoding)?;
@@ -33,15 +43,11 @@ pub fn parse(rule: &str) -> Result<Pipeline, RuleError> {
     if stage_count > MAX_STAGES {
         return Err(RuleError::TooManyStages(stage_count));
     }
-    let stages = decoded
-        .split('|')
-        .map(parse_stage)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Pipeline { stages })
+    decoded.split('|').map(f).collect()
 }
 
 /// Parse one `|`-separated stage.
-fn parse_stage(stage: &str) -> Result<Stage, RuleError> {
+pub(crate) fn parse_stage(stage: &str) -> Result<Stage, RuleError> {
     let stage = stage.trim_end_matches('/');
     if stage.is_empty() {
         return Err(RuleError::Empty);

@@ -37,6 +37,16 @@ fn vhost_label<'a>(host: &'a str, suffix: &str) -> Option<&'a str> {
     (suffix.ends_with('.') || after.is_empty() || after.starts_with('.')).then_some(label)
 }
 
+/// Of several virtual-host suffixes, the first that `host` matches, else the first one.
+pub fn matching_suffix<'a>(host: &str, suffixes: &[&'a str]) -> &'a str {
+    suffixes
+        .iter()
+        .copied()
+        .find(|suffix| vhost_label(host, suffix).is_some())
+        .or_else(|| suffixes.first().copied())
+        .unwrap_or("")
+}
+
 /// The bucket named by a virtual-host `Host` value, if it matches `<bucket><suffix>`.
 pub fn vhost_bucket(host: &str, suffix: &str) -> Option<String> {
     vhost_label(host, suffix)
@@ -210,6 +220,18 @@ mod tests {
         );
         assert!(looks_like_bucket("Upper-125") && !looks_like_bucket("nodash"));
         assert!(!looks_like_bucket("-125") && !looks_like_bucket("a-12b"));
+    }
+
+    #[test]
+    fn the_image_domain_addresses_the_same_buckets() {
+        let suffixes = [".cos.", ".pic."];
+        let pic = "examplebucket-1250000000.pic.ap-guangzhou.myqcloud.com";
+        assert_eq!(matching_suffix(pic, &suffixes), ".pic.");
+        assert_eq!(matching_suffix(HOST, &suffixes), ".cos.");
+        assert_eq!(matching_suffix("127.0.0.1:9000", &suffixes), ".cos.");
+        let t = resolve(pic, "/", matching_suffix(pic, &suffixes), None).unwrap();
+        assert_eq!(t.bucket.as_deref(), Some("examplebucket-1250000000"));
+        assert_eq!(t.style, Style::VirtualHost);
     }
 
     #[test]

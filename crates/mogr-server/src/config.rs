@@ -35,6 +35,9 @@ pub struct ServerConfig {
     /// Host text after the bucket label that marks virtual-host addressing
     /// (`.cos.` matches `<bucket>.cos.<anything>`).
     pub vhost_suffix: String,
+    /// The same for CI's image domain (`.pic.` matches `<bucket>.pic.<anything>`), where the
+    /// style API lives; it addresses the same buckets.
+    pub pic_vhost_suffix: String,
     /// Bucket used when neither the Host nor the path names one (SDK `Domain` mode).
     pub default_bucket: Option<String>,
     /// Largest body of one PUT Object or one part, in bytes (`EntityTooLarge` above it).
@@ -67,6 +70,7 @@ impl Default for ServerConfig {
             credentials: Vec::new(),
             region: "ap-guangzhou".to_string(),
             vhost_suffix: ".cos.".to_string(),
+            pic_vhost_suffix: ".pic.".to_string(),
             default_bucket: None,
             max_object_size: DEFAULT_MAX_OBJECT_SIZE,
             engine: mogr_image::EngineConfig::default(),

@@ -21,6 +21,7 @@ use crate::processing;
 use crate::request_id::new_request_id;
 use crate::respond::{self, ResponseContext};
 use crate::state::AppState;
+use crate::styles;
 use crate::unread_body;
 
 /// axum fallback handler: COS routing depends on Host and query, not on path patterns.
@@ -117,12 +118,11 @@ async fn resolve_target(
     decoded_path: &str,
 ) -> ApiResult<addressing::Target> {
     let cfg = &state.config;
-    let target = addressing::resolve(
+    let suffix = addressing::matching_suffix(
         host,
-        decoded_path,
-        &cfg.vhost_suffix,
-        cfg.default_bucket.as_deref(),
-    )?;
+        &[cfg.vhost_suffix.as_str(), cfg.pic_vhost_suffix.as_str()],
+    );
+    let target = addressing::resolve(host, decoded_path, suffix, cfg.default_bucket.as_deref())?;
     let (Style::PathStyle, Some(default), Some(bucket)) =
         (&target.style, &cfg.default_bucket, &target.bucket)
     else {
@@ -148,6 +148,27 @@ fn pic_operations(ctx: &RequestCtx) -> ApiResult<&str> {
     })
 }
 
+/// A plain download. A key that does not exist may be the styled form `<key><sep><style>`
+/// in a bucket that enables separators: then the object is processed with the style.
+async fn get_object_or_styled(
+    state: &AppState,
+    ctx: &RequestCtx,
+    head: bool,
+) -> ApiResult<Response> {
+    let missing = match handlers::get_object::handle(state, ctx, head).await {
+        Err(e) if e.code() == ErrorCode::NoSuchKey => e,
+        other => return other,
+    };
+    let bucket = ctx.bucket()?;
+    match styles::split_styled_key(state, bucket, &ctx.key).await? {
+        Some((key, style)) => {
+            let rule = format!("style/{style}");
+            processing::get_processed(state, bucket, &key, &rule, head, ctx).await
+        }
+        None => Err(missing),
+    }
+}
+
 async fn run(
     state: &AppState,
     ctx: &RequestCtx,
@@ -166,8 +187,13 @@ async fn run(
         Operation::ListMultipartUploads => list_multipart_uploads::handle(state, ctx).await,
         Operation::DeleteObjects => delete_objects::handle(state, ctx, body).await,
         Operation::PutObject => put_object::handle(state, ctx, body).await,
-        Operation::GetObject => get_object::handle(state, ctx, false).await,
-        Operation::HeadObject => get_object::handle(state, ctx, true).await,
+        Operation::GetObject => get_object_or_styled(state, ctx, false).await,
+        Operation::HeadObject => get_object_or_styled(state, ctx, true).await,
+        Operation::GetStyle => bucket_style::get(state, ctx, body).await,
+        Operation::PutStyle => bucket_style::put(state, ctx, body).await,
+        Operation::DeleteStyle => bucket_style::delete(state, ctx, body).await,
+        Operation::GetStyleSeparators => style_separators::get(state, ctx).await,
+        Operation::PutStyleSeparators => style_separators::put(state, ctx, body).await,
         Operation::DeleteObject => delete_object::handle(state, ctx).await,
         Operation::InitiateMultipart => initiate_multipart::handle(state, ctx).await,
         Operation::UploadPart => upload_part::handle(state, ctx, body).await,

@@ -20,6 +20,7 @@ pub mod request_id;
 pub mod respond;
 pub mod server;
 pub mod state;
+pub mod styles;
 pub mod unread_body;
 
 pub use body::BodyTimeouts;

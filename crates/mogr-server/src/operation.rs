@@ -24,6 +24,16 @@ pub enum Operation {
     DeleteObjects,
     /// `GET /?uploads`.
     ListMultipartUploads,
+    /// `GET /?style`: the bucket's image styles (all, or one by name).
+    GetStyle,
+    /// `PUT /?style`: save an image style.
+    PutStyle,
+    /// `DELETE /?style`: delete an image style.
+    DeleteStyle,
+    /// `GET /?mogr-style-separators` (mogr's own): the separators of the styled download form.
+    GetStyleSeparators,
+    /// `PUT /?mogr-style-separators` (mogr's own): set them.
+    PutStyleSeparators,
     /// `PUT /<key>`.
     PutObject,
     /// `GET /<key>`.
@@ -104,7 +114,6 @@ const BUCKET_SUBRESOURCES: &[&str] = &[
     "notification",
     "requestPayment",
     "pic",
-    "style",
     "image_process",
 ];
 
@@ -130,7 +139,12 @@ const IMPLEMENTED_SUBRESOURCES: &[&str] = &[
     "partNumber",
     "delete",
     "image_process",
+    "style",
+    STYLE_SEPARATORS,
 ];
+
+/// mogr's own bucket sub-resource for the separators of the styled download form.
+pub const STYLE_SEPARATORS: &str = "mogr-style-separators";
 
 fn unimplemented_subresource(query: &Query, list: &[&'static str]) -> Option<&'static str> {
     list.iter().copied().find(|name| query.has(name))
@@ -181,6 +195,11 @@ impl Operation {
             Method::GET if acl => Operation::GetBucketAcl,
             Method::GET if query.has("uploads") => Operation::ListMultipartUploads,
             Method::PUT if acl => Operation::PutBucketAcl,
+            Method::GET if query.has("style") => Operation::GetStyle,
+            Method::PUT if query.has("style") => Operation::PutStyle,
+            Method::DELETE if query.has("style") => Operation::DeleteStyle,
+            Method::GET if query.has(STYLE_SEPARATORS) => Operation::GetStyleSeparators,
+            Method::PUT if query.has(STYLE_SEPARATORS) => Operation::PutStyleSeparators,
             Method::POST if query.has("delete") => Operation::DeleteObjects,
             Method::GET | Method::PUT | Method::DELETE | Method::HEAD => {
                 if let Some(sub) = unimplemented_subresource(query, BUCKET_SUBRESOURCES) {
@@ -254,9 +273,10 @@ impl Operation {
             | PutWithPicOperations
             | ImageProcess
             | CompleteWithPicOperations => Access::Write,
-            ListBuckets | CreateBucket | DeleteBucket | GetBucketAcl | PutBucketAcl => {
-                Access::Owner
-            }
+            // Styles are the owner's templates: applying one needs only read access to the
+            // object, but listing them would disclose rules the owner never published.
+            ListBuckets | CreateBucket | DeleteBucket | GetBucketAcl | PutBucketAcl | GetStyle
+            | PutStyle | DeleteStyle | GetStyleSeparators | PutStyleSeparators => Access::Owner,
         }
     }
 
@@ -335,6 +355,24 @@ mod tests {
             Operation::NotImplemented("uploads")
         );
         assert_eq!(op(Method::PATCH, "", "", &[]), Operation::MethodNotAllowed);
+        assert_eq!(op(Method::GET, "", "style=", &[]), Operation::GetStyle);
+        assert_eq!(op(Method::PUT, "", "style", &[]), Operation::PutStyle);
+        assert_eq!(
+            op(Method::DELETE, "", "style=", &[]),
+            Operation::DeleteStyle
+        );
+        assert_eq!(
+            op(Method::PUT, "", "mogr-style-separators", &[]),
+            Operation::PutStyleSeparators
+        );
+        assert_eq!(
+            op(Method::GET, "", "mogr-style-separators", &[]),
+            Operation::GetStyleSeparators
+        );
+        assert_eq!(
+            op(Method::POST, "", "style", &[]),
+            Operation::NotImplemented("PostObject")
+        );
         let none = Operation::classify(
             &Method::GET,
             false,
@@ -459,6 +497,14 @@ mod tests {
         assert_eq!(Operation::GetObject.access(), Access::Read);
         assert_eq!(Operation::PutObject.access(), Access::Write);
         assert_eq!(Operation::PutBucketAcl.access(), Access::Owner);
+        for styles in [
+            Operation::GetStyle,
+            Operation::PutStyle,
+            Operation::DeleteStyle,
+            Operation::PutStyleSeparators,
+        ] {
+            assert_eq!(styles.access(), Access::Owner);
+        }
         assert_eq!(Operation::Preflight.access(), Access::Open);
     }
 }

@@ -18,6 +18,8 @@ pub struct AppState {
     pub credentials: Arc<HashMap<String, String>>,
     /// The image engine and its bounded worker pool.
     pub images: Arc<crate::processing::ImageProcessor>,
+    /// Held while a bucket's styles are read, checked and written back.
+    pub style_writes: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AppState {
@@ -27,6 +29,7 @@ impl AppState {
         let images = Arc::new(crate::processing::ImageProcessor::new(&config));
         AppState {
             images,
+            style_writes: Arc::new(tokio::sync::Mutex::new(())),
             store,
             config: Arc::new(config),
             credentials: Arc::new(credentials),

@@ -10,9 +10,9 @@ use futures::StreamExt;
 use md5::{Digest, Md5};
 
 use crate::types::{
-    Acl, ByteRange, ByteStream, CompletedPart, CompletedUpload, GetObject, ListPage, ListQuery,
-    ListUploadsPage, ListUploadsQuery, ObjectAttrs, ObjectMeta, PutItem, PutOptions, MAX_KEY_LEN,
-    MIN_PART_SIZE,
+    Acl, BucketSettings, ByteRange, ByteStream, CompletedPart, CompletedUpload, GetObject,
+    ListPage, ListQuery, ListUploadsPage, ListUploadsQuery, ObjectAttrs, ObjectMeta, PutItem,
+    PutOptions, MAX_KEY_LEN, MIN_PART_SIZE,
 };
 use crate::{Store, StoreError};
 
@@ -46,6 +46,7 @@ pub async fn run_all(store: &dyn Store) {
     listing_multipart_uploads(store).await;
     concurrent_writers_never_mix(store).await;
     bucket_lifecycle(store).await;
+    bucket_settings_round_trip(store).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1620,6 +1621,65 @@ pub async fn concurrent_writers_never_mix(store: &dyn Store) {
 
 /// Buckets: create, duplicate, head, list (ordered), ACL, refuse deleting while objects or
 /// uploads remain, delete, recreate empty.
+/// Settings start empty, are replaced whole, are per bucket, and go with their bucket: a
+/// bucket created again under the same name starts without the old styles.
+pub async fn bucket_settings_round_trip(store: &dyn Store) {
+    let bucket = fresh_bucket(store, "settings").await;
+    let other = fresh_bucket(store, "settings-other").await;
+    assert_eq!(
+        store.bucket_settings(&bucket).await.unwrap(),
+        BucketSettings::default()
+    );
+    let mut settings = BucketSettings::default();
+    settings
+        .styles
+        .insert("thumb".into(), "imageMogr2/thumbnail/100x".into());
+    settings
+        .styles
+        .insert("中-x".into(), "imageMogr2/format/webp".into());
+    settings.style_separators = "!-".into();
+    store
+        .put_bucket_settings(&bucket, settings.clone())
+        .await
+        .unwrap();
+    assert_eq!(store.bucket_settings(&bucket).await.unwrap(), settings);
+    assert_eq!(
+        store.bucket_settings(&other).await.unwrap(),
+        BucketSettings::default()
+    );
+    let mut fewer = settings.clone();
+    fewer.styles.remove("thumb");
+    store
+        .put_bucket_settings(&bucket, fewer.clone())
+        .await
+        .unwrap();
+    assert_eq!(store.bucket_settings(&bucket).await.unwrap(), fewer);
+
+    assert!(matches!(
+        store.bucket_settings("missing-settings-1250000000").await,
+        Err(StoreError::NoSuchBucket)
+    ));
+    assert!(matches!(
+        store
+            .put_bucket_settings("missing-settings-1250000000", settings.clone())
+            .await,
+        Err(StoreError::NoSuchBucket)
+    ));
+    // Settings are not content: an otherwise empty bucket can still be deleted.
+    store.delete_bucket(&bucket).await.unwrap();
+    assert!(matches!(
+        store.bucket_settings(&bucket).await,
+        Err(StoreError::NoSuchBucket)
+    ));
+    store.create_bucket(&bucket, Acl::Private).await.unwrap();
+    assert_eq!(
+        store.bucket_settings(&bucket).await.unwrap(),
+        BucketSettings::default()
+    );
+    store.delete_bucket(&bucket).await.unwrap();
+    store.delete_bucket(&other).await.unwrap();
+}
+
 pub async fn bucket_lifecycle(store: &dyn Store) {
     for bad in [
         "Bad_Name-125",

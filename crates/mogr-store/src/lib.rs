@@ -42,6 +42,12 @@ pub trait Store: Send + Sync + 'static {
     async fn list_buckets(&self) -> Result<Vec<BucketInfo>>;
     /// Replace the bucket's canned ACL.
     async fn set_bucket_acl(&self, bucket: &str, acl: Acl) -> Result<()>;
+    /// mogr's own settings of the bucket (styles, style separators); the defaults for a
+    /// bucket that has none. `NoSuchBucket` if absent. Cheap: callers read it per request.
+    async fn bucket_settings(&self, bucket: &str) -> Result<BucketSettings>;
+    /// Replace the bucket's settings whole, durably and atomically (a reader sees the old or
+    /// the new settings, never a mix). They are deleted with the bucket.
+    async fn put_bucket_settings(&self, bucket: &str, settings: BucketSettings) -> Result<()>;
 
     /// Store an object from a stream. Visible only once complete; a failed or
     /// mismatched (`content_md5`) upload leaves any previous object untouched.

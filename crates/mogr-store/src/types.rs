@@ -48,6 +48,33 @@ impl Acl {
     }
 }
 
+/// Settings mogr itself keeps per bucket, beside the objects: image styles and the
+/// style separators of the download form `<key><sep><style>`. Plain data, so any backend can
+/// keep it (the local one as a file in the bucket's directory, an object store as one
+/// reserved object); the server validates it before it is stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BucketSettings {
+    /// Image styles: name -> the rule it stands for, as saved.
+    #[serde(default)]
+    pub styles: BTreeMap<String, String>,
+    /// Characters that may separate a key from a style name on download (some of `!`, `-`,
+    /// `_`); empty: the form is off.
+    #[serde(default)]
+    pub style_separators: String,
+}
+
+impl BucketSettings {
+    /// The settings as the JSON document backends store.
+    pub fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec_pretty(self)
+    }
+
+    /// Settings from a stored JSON document.
+    pub fn from_json(bytes: &[u8]) -> Result<BucketSettings, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
+
 /// Facts about a bucket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BucketInfo {

@@ -25,6 +25,69 @@ pub enum Command {
     Info(InfoArgs),
     /// Apply a rule to every image under a folder, in parallel.
     Batch(BatchArgs),
+    /// Manage a bucket's image styles on a running server (signed COS requests).
+    Style(StyleArgs),
+}
+
+/// `mogr style`.
+#[derive(Debug, Args)]
+pub struct StyleArgs {
+    /// Which change or query.
+    #[command(subcommand)]
+    pub action: StyleAction,
+    /// Where the server listens.
+    #[arg(
+        long,
+        env = "MOGR_ENDPOINT",
+        default_value = "http://127.0.0.1:9000",
+        global = true
+    )]
+    pub endpoint: String,
+    /// The bucket (`name-appid`).
+    #[arg(long, env = "MOGR_BUCKET", global = true)]
+    pub bucket: Option<String>,
+    /// SecretId to sign with (with --secret-key-file or --secret-key); without it, the pair
+    /// the server generated in --data is used.
+    #[arg(long, env = "MOGR_SECRET_ID", global = true)]
+    pub secret_id: Option<String>,
+    /// SecretKey to sign with. Visible in the process list: prefer --secret-key-file.
+    #[arg(long, env = "MOGR_SECRET_KEY", hide_env_values = true, global = true)]
+    pub secret_key: Option<String>,
+    /// File holding the SecretKey.
+    #[arg(long, env = "MOGR_SECRET_KEY_FILE", global = true)]
+    pub secret_key_file: Option<PathBuf>,
+    /// The server's data folder, to read the credentials it generated [default: ./data].
+    #[arg(long, global = true)]
+    pub data: Option<PathBuf>,
+}
+
+/// `mogr style <action>`.
+#[derive(Debug, Subcommand)]
+pub enum StyleAction {
+    /// Print the bucket's styles, one `name<TAB>rule` per line.
+    List {
+        /// Only this style.
+        name: Option<String>,
+    },
+    /// Save (or replace) a style.
+    Put {
+        /// The style name (letters, digits, `-`, `_`, `.`).
+        name: String,
+        /// The rule it stands for, e.g. `imageMogr2/thumbnail/200x/format/webp`.
+        rule: String,
+    },
+    /// Delete a style.
+    Delete {
+        /// The style name.
+        name: String,
+    },
+    /// Show, or set, the characters that separate a key from a style on download
+    /// (some of `!`, `-`, `_`; `""` turns the form off).
+    Separators {
+        /// The new separators; without it the current ones are printed.
+        #[arg(allow_hyphen_values = true)]
+        set: Option<String>,
+    },
 }
 
 /// `mogr serve`.

@@ -85,6 +85,8 @@ pub struct FileConfig {
     data: Option<PathBuf>,
     region: Option<String>,
     vhost_suffix: Option<String>,
+    /// Host text after the bucket label of the image (`.pic.`) domain.
+    pic_vhost_suffix: Option<String>,
     default_bucket: Option<String>,
     max_object_size: Option<u64>,
     image_workers: Option<usize>,
@@ -139,7 +141,7 @@ pub fn engine(args: &EngineArgs) -> Result<mogr_image::Engine, CliError> {
 }
 
 /// A secret key read from `path`, without the surrounding whitespace an editor leaves.
-fn read_key_file(path: &Path) -> Result<String, CliError> {
+pub(crate) fn read_key_file(path: &Path) -> Result<String, CliError> {
     let text = std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))?;
     let key = text.trim();
     if key.is_empty() {
@@ -197,6 +199,10 @@ pub fn serve(args: ServeArgs) -> Result<(), CliError> {
             .unwrap_or_else(|| PathBuf::from("./data")),
         region: file.region.clone().unwrap_or(defaults.region),
         vhost_suffix: file.vhost_suffix.clone().unwrap_or(defaults.vhost_suffix),
+        pic_vhost_suffix: file
+            .pic_vhost_suffix
+            .clone()
+            .unwrap_or(defaults.pic_vhost_suffix),
         default_bucket: file.default_bucket.clone(),
         max_object_size: file.max_object_size.unwrap_or(defaults.max_object_size),
         image_workers: file

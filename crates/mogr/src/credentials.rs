@@ -45,6 +45,19 @@ pub fn load_or_generate(data: &Path) -> Result<(String, String), CliError> {
     Ok((stored.secret_id, stored.secret_key))
 }
 
+/// The pair a server generated under `data`, if there is one (never generates).
+pub fn load(data: &Path) -> Result<Option<(String, String)>, CliError> {
+    let path = data.join(FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(CliError::io(&path, e)),
+    };
+    let s: Stored = serde_json::from_str(&text)
+        .map_err(|e| CliError::Other(format!("{}: {e}", path.display())))?;
+    Ok(Some((s.secret_id, s.secret_key)))
+}
+
 /// `n` random alphanumeric characters.
 fn random_token(n: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

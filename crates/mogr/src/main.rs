@@ -5,6 +5,7 @@ mod cli;
 mod config;
 mod credentials;
 mod process;
+mod style;
 
 use std::process::ExitCode;
 
@@ -19,6 +20,7 @@ fn main() -> ExitCode {
         Command::Process(args) => process::run(args),
         Command::Info(args) => process::info(args),
         Command::Batch(args) => batch::run(args),
+        Command::Style(args) => style::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,6 +6,7 @@ mod list;
 mod misc;
 mod multipart;
 mod service;
+mod style;
 mod upload_result;
 mod uploads;
 pub(crate) mod writer;
@@ -18,6 +19,10 @@ pub use multipart::{
     parse_complete, CompleteMultipartUploadResult, InitiateMultipartUploadResult, ListPartsResult,
 };
 pub use service::{BucketEntry, ListAllMyBucketsResult};
+pub use style::{
+    parse_add_style, parse_delete_style, parse_get_style, parse_style_list, parse_style_separators,
+    style_name_xml, style_separators_xml, AddStyle, StyleList,
+};
 pub use upload_result::{ImageInfoXml, OriginalInfo, ProcessResultObject, UploadResult};
 pub use uploads::{ListMultipartUploadsResult, UploadEntry};
 pub use writer::XML_DECLARATION;

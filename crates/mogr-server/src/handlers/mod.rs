@@ -2,6 +2,7 @@
 
 pub mod abort_multipart;
 pub mod bucket_acl;
+pub mod bucket_style;
 pub mod complete_multipart;
 pub mod create_bucket;
 pub mod delete_bucket;
@@ -16,6 +17,7 @@ pub mod list_objects;
 pub mod list_parts;
 pub mod preflight;
 pub mod put_object;
+pub mod style_separators;
 pub mod upload_part;
 
 use mogr_cos::ErrorCode;

@@ -17,11 +17,12 @@ use mogr_cos::query::Query;
 use mogr_cos::time_fmt::http_date;
 use mogr_store::{GetObject, ObjectAttrs};
 
-use super::errors::{image_error, rule_error, too_large};
+use super::errors::{image_error, too_large};
 use super::pipeline::{cost, ignores_limit_errors};
 use crate::error_map::ApiResult;
 use crate::object_headers::write_content_headers;
 use crate::state::AppState;
+use crate::styles;
 
 /// Runs `rule` on the object and answers the result (headers only for HEAD).
 ///
@@ -38,7 +39,7 @@ pub async fn get_processed(
 ) -> ApiResult<Response> {
     // A missing object is 404 before anything about the rule is judged.
     let meta = state.store.head_object(bucket, key).await?;
-    let pipeline = mogr_rule::parse(rule).map_err(|e| rule_error(&e))?;
+    let pipeline = styles::resolve_rule(state, bucket, rule).await?;
     let images = &state.images;
     let limit = images.limits().max_input_bytes;
     let ignore_errors = ignores_limit_errors(&pipeline);

@@ -6,12 +6,12 @@ use mogr_cos::ErrorCode;
 use mogr_rule::Pipeline;
 use mogr_store::validate_key;
 
-use super::errors::rule_error;
 use crate::authn::{self, Principal};
 use crate::context::RequestCtx;
 use crate::error_map::{ApiError, ApiResult};
 use crate::operation::Operation;
 use crate::state::AppState;
+use crate::styles;
 
 /// What a request asks to be produced from its original.
 #[derive(Debug, Clone)]
@@ -46,7 +46,8 @@ pub async fn plan(
     for rule in ops.rules {
         let target_key = resolve_fileid(key, &rule.fileid)?;
         validate_key(&target_key)?;
-        let pipeline = mogr_rule::parse(&rule.rule).map_err(|e| rule_error(&e))?;
+        // Styles are the source bucket's, wherever the output goes.
+        let pipeline = styles::resolve_rule(state, bucket, &rule.rule).await?;
         let target_bucket = rule.bucket.unwrap_or_else(|| bucket.to_string());
         check_writable(state, &ctx.principal, &target_bucket).await?;
         rules.push(PlannedRule {

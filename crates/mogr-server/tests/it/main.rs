@@ -16,5 +16,6 @@ mod processing_ops;
 mod processing_upload;
 mod refused_bodies;
 mod signed_scope;
+mod styles;
 mod wire;
 mod work_bounds;

@@ -6,9 +6,9 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::SystemTime;
 
-use super::layout::{BUCKET_FILE, OBJECTS_DIR, OBJECT_EXT};
+use super::layout::{BUCKET_FILE, OBJECTS_DIR, OBJECT_EXT, SETTINGS_FILE};
 use super::record::{self, RecordHeader};
-use crate::types::{Acl, BucketInfo, ObjectAttrs, ObjectMeta};
+use crate::types::{Acl, BucketInfo, BucketSettings, ObjectAttrs, ObjectMeta};
 
 /// What the index keeps per key: enough for a listing without touching the disk.
 #[derive(Debug, Clone)]
@@ -61,6 +61,7 @@ pub(crate) struct Bucket {
     /// `name-appid`.
     pub name: String,
     info: Mutex<BucketInfo>,
+    settings: Mutex<BucketSettings>,
     index: RwLock<BTreeMap<String, IndexEntry>>,
     /// Serialises publishes, deletes and bucket removal.
     pub gate: tokio::sync::Mutex<Gate>,
@@ -68,10 +69,15 @@ pub(crate) struct Bucket {
 
 impl Bucket {
     /// A bucket with the given facts and index.
-    pub(crate) fn new(info: BucketInfo, index: BTreeMap<String, IndexEntry>) -> Bucket {
+    pub(crate) fn new(
+        info: BucketInfo,
+        settings: BucketSettings,
+        index: BTreeMap<String, IndexEntry>,
+    ) -> Bucket {
         Bucket {
             name: info.name.clone(),
             info: Mutex::new(info),
+            settings: Mutex::new(settings),
             index: RwLock::new(index),
             gate: tokio::sync::Mutex::new(Gate::default()),
         }
@@ -85,6 +91,19 @@ impl Bucket {
     /// Replace the ACL in memory (after bucket.json was rewritten).
     pub(crate) fn set_acl(&self, acl: Acl) {
         self.lock_info().acl = acl;
+    }
+
+    /// The bucket's mogr settings.
+    pub(crate) fn settings(&self) -> BucketSettings {
+        self.settings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replace the settings in memory (after settings.json was rewritten).
+    pub(crate) fn set_settings(&self, settings: BucketSettings) {
+        *self.settings.lock().unwrap_or_else(PoisonError::into_inner) = settings;
     }
 
     fn lock_info(&self) -> MutexGuard<'_, BucketInfo> {
@@ -138,6 +157,7 @@ impl BucketFile {
 /// Damaged records are left on disk and out of the index rather than failing the whole store.
 pub(crate) fn load_bucket_blocking(name: &str, dir: &Path) -> io::Result<Bucket> {
     let info = BucketFile::decode(name, &std::fs::read(dir.join(BUCKET_FILE))?)?;
+    let settings = load_settings_blocking(dir)?;
     let mut index = BTreeMap::new();
     let objects = dir.join(OBJECTS_DIR);
     for level1 in read_dirs(&objects)? {
@@ -153,7 +173,22 @@ pub(crate) fn load_bucket_blocking(name: &str, dir: &Path) -> io::Result<Bucket>
             }
         }
     }
-    Ok(Bucket::new(info, index))
+    Ok(Bucket::new(info, settings, index))
+}
+
+/// A bucket's settings file, or the defaults when it has none. A damaged file fails the open
+/// loudly (and not as `InvalidData`, which would hide the whole bucket): it is only ever
+/// replaced by an atomic rename, so damage means something outside mogr touched it, and
+/// serving the bucket without its styles would silently change every styled URL.
+fn load_settings_blocking(dir: &Path) -> io::Result<BucketSettings> {
+    let path = dir.join(SETTINGS_FILE);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(BucketSettings::default()),
+        Err(e) => return Err(e),
+    };
+    BucketSettings::from_json(&bytes)
+        .map_err(|e| io::Error::other(format!("{}: {e}", path.display())))
 }
 
 /// The subdirectories of `dir` (none if it is missing).

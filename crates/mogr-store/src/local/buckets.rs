@@ -6,10 +6,10 @@ use std::sync::{Arc, PoisonError};
 use std::time::SystemTime;
 
 use super::bucket::{Bucket, BucketFile};
-use super::layout::{BUCKET_FILE, OBJECTS_DIR, UPLOADS_DIR};
+use super::layout::{BUCKET_FILE, OBJECTS_DIR, SETTINGS_FILE, UPLOADS_DIR};
 use super::writer::{remove_tree, stage_small_file, sync_dir};
 use super::LocalStore;
-use crate::types::{validate_bucket, Acl, BucketInfo};
+use crate::types::{validate_bucket, Acl, BucketInfo, BucketSettings};
 use crate::{Result, StoreError};
 
 impl LocalStore {
@@ -36,7 +36,11 @@ impl LocalStore {
             .unwrap_or_else(PoisonError::into_inner)
             .insert(
                 name.to_string(),
-                Arc::new(Bucket::new(info, BTreeMap::new())),
+                Arc::new(Bucket::new(
+                    info,
+                    BucketSettings::default(),
+                    BTreeMap::new(),
+                )),
             );
         Ok(())
     }
@@ -109,6 +113,28 @@ impl LocalStore {
         tokio::fs::rename(staged.path(), dir.join(BUCKET_FILE)).await?;
         staged.disarm();
         bucket.set_acl(acl);
+        drop(gate);
+        sync_dir(dir).await
+    }
+
+    /// Rewrite settings.json atomically (staged, synced, renamed, directory synced), then
+    /// the in-memory copy. Under the bucket's gate, so it cannot race the bucket's removal.
+    pub(super) async fn put_bucket_settings_impl(
+        &self,
+        name: &str,
+        settings: BucketSettings,
+    ) -> Result<()> {
+        let bucket = self.bucket(name)?;
+        let gate = bucket.gate.lock().await;
+        if gate.deleted {
+            return Err(StoreError::NoSuchBucket);
+        }
+        let bytes = settings.to_json().map_err(io::Error::other)?;
+        let staged = stage_small_file(&self.layout, &bytes).await?;
+        let dir = self.layout.bucket_dir(name);
+        tokio::fs::rename(staged.path(), dir.join(SETTINGS_FILE)).await?;
+        staged.disarm();
+        bucket.set_settings(settings);
         drop(gate);
         sync_dir(dir).await
     }

@@ -15,6 +15,8 @@ const TMP_DIR: &str = "tmp";
 const JOURNAL_DIR: &str = "journal";
 /// A bucket's facts (creation time, ACL).
 pub(crate) const BUCKET_FILE: &str = "bucket.json";
+/// A bucket's mogr settings (styles, style separators); absent until first set.
+pub(crate) const SETTINGS_FILE: &str = "settings.json";
 /// Per-bucket directory of objects.
 pub(crate) const OBJECTS_DIR: &str = "objects";
 /// Per-bucket directory of multipart uploads.

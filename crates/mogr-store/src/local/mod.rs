@@ -5,6 +5,7 @@
 //! tmp/                                   staging: every write lands here first
 //! journal/<id>.json                      intents of multi-record commits under way
 //! buckets/<bucket>/bucket.json           creation time and ACL
+//! buckets/<bucket>/settings.json         mogr's bucket settings (styles), once set
 //! buckets/<bucket>/objects/ab/cd/<sha1(key)>.obj
 //!                                        one record per object: body, then a JSON trailer
 //!                                        (key, size, ETag, CRC-64, mtime, attributes)
@@ -39,9 +40,9 @@ use async_trait::async_trait;
 use self::bucket::Bucket;
 use self::layout::Layout;
 use crate::types::{
-    validate_bucket, Acl, BucketInfo, ByteRange, ByteStream, CompletedPart, CompletedUpload,
-    GetObject, ListPage, ListQuery, ListUploadsPage, ListUploadsQuery, MultipartUpload, ObjectMeta,
-    PartInfo, PutItem, PutOptions,
+    validate_bucket, Acl, BucketInfo, BucketSettings, ByteRange, ByteStream, CompletedPart,
+    CompletedUpload, GetObject, ListPage, ListQuery, ListUploadsPage, ListUploadsQuery,
+    MultipartUpload, ObjectMeta, PartInfo, PutItem, PutOptions,
 };
 use crate::{Result, Store, StoreError};
 
@@ -183,6 +184,14 @@ impl Store for LocalStore {
 
     async fn set_bucket_acl(&self, bucket: &str, acl: Acl) -> Result<()> {
         self.set_bucket_acl_impl(bucket, acl).await
+    }
+
+    async fn bucket_settings(&self, bucket: &str) -> Result<BucketSettings> {
+        Ok(self.bucket(bucket)?.settings())
+    }
+
+    async fn put_bucket_settings(&self, bucket: &str, settings: BucketSettings) -> Result<()> {
+        self.put_bucket_settings_impl(bucket, settings).await
     }
 
     async fn put_object(

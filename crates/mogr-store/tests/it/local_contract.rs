@@ -37,6 +37,7 @@ contract_test!(
     listing_multipart_uploads,
     concurrent_writers_never_mix,
     bucket_lifecycle,
+    bucket_settings_round_trip,
 );
 
 /// All checks sharing one store, as a backend with a single shared namespace runs them.

@@ -3,4 +3,5 @@
 mod local_contract;
 mod local_crash;
 mod local_disk;
+mod local_settings;
 mod local_stream;

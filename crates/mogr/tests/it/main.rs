@@ -5,3 +5,4 @@ mod crash;
 mod disk_full;
 mod live_server;
 mod serve;
+mod style_cli;
