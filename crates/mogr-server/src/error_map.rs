@@ -124,10 +124,23 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// An I/O error from the store: a failed request body shows through as its own code.
+/// The message of a write refused because the data folder's file system is full.
+pub const STORAGE_FULL: &str = "The server is out of storage space. Please try again later.";
+
+/// An I/O error from the store: a failed request body shows through as its own code, a full
+/// disk as 503 `ServiceUnavailable`.
 fn io_error(io: &std::io::Error) -> ApiError {
     if let Some(body) = io.get_ref().and_then(|e| e.downcast_ref::<BodyError>()) {
         return body.to_api_error();
+    }
+    if matches!(
+        io.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    ) {
+        // The server's condition, not the request's: 503 tells clients (and SDKs, which
+        // retry it) to come back later; nothing of the failed write is kept.
+        tracing::warn!(error = %io, "storage full: write refused");
+        return ApiError::with_message(ErrorCode::ServiceUnavailable, STORAGE_FULL);
     }
     tracing::error!(error = %io, "storage I/O error");
     metrics::counter!(crate::telemetry::metrics::STORE_ERRORS).increment(1);

@@ -2,5 +2,8 @@
 
 mod cli;
 mod ops;
+mod crash;
+mod disk_full;
+mod live_server;
 mod serve;
 mod style_cli;
