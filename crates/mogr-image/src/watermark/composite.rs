@@ -90,8 +90,8 @@ impl Canvas {
                     Canvas::Opaque(img) => {
                         let a = u32::from(src[3]);
                         let p = img.get_pixel_mut(fx, fy);
-                        for c in 0..3 {
-                            p.0[c] = mix(src[c], p.0[c], a);
+                        for (dst, &s) in p.0.iter_mut().zip(&src[..3]) {
+                            *dst = mix(s, *dst, a);
                         }
                     }
                     Canvas::Alpha(img) => {

@@ -61,7 +61,9 @@ pub async fn get_processed(
         return Err(too_large(limit));
     }
 
-    let variant_key = state.variants.key(bucket, key, &meta.etag, &inputs, &pipeline);
+    let variant_key = state
+        .variants
+        .key(bucket, key, &meta.etag, &inputs, &pipeline);
     let etag = variant_key.etag();
     if let Some(res) = conditional::response(&ctx.headers, &etag, meta.last_modified)? {
         return Ok(res);

@@ -70,7 +70,12 @@ impl VariantKey {
     pub fn etag(&self) -> String {
         let mut h = Sha256::new();
         h.update(b"mogr-etag-1");
-        for part in [&self.source_etag, &self.inputs, &self.rule, &self.fingerprint] {
+        for part in [
+            &self.source_etag,
+            &self.inputs,
+            &self.rule,
+            &self.fingerprint,
+        ] {
             h.update((part.len() as u64).to_be_bytes());
             h.update(part.as_bytes());
         }

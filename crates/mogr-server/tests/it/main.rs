@@ -18,7 +18,7 @@ mod processing_upload;
 mod processing_watermark;
 mod refused_bodies;
 mod signed_scope;
-mod styles;
 mod store_scale;
+mod styles;
 mod wire;
 mod work_bounds;

@@ -10,8 +10,8 @@ use std::time::SystemTime;
 
 use super::index_log::{self, IndexLog};
 use super::layout::{
-    is_upload_id, Layout, BUCKET_FILE, INDEX_DIR, OBJECTS_DIR, OBJECT_EXT, SETTINGS_FILE, UPLOADS_DIR,
-    UPLOAD_FILE,
+    is_upload_id, Layout, BUCKET_FILE, INDEX_DIR, OBJECTS_DIR, OBJECT_EXT, SETTINGS_FILE,
+    UPLOADS_DIR, UPLOAD_FILE,
 };
 use super::record::{self, join_time, RecordHeader};
 use super::snapshot;

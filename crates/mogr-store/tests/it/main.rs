@@ -3,6 +3,6 @@
 mod local_contract;
 mod local_crash;
 mod local_disk;
-mod local_settings;
 mod local_index;
+mod local_settings;
 mod local_stream;
