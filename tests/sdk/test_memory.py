@@ -131,17 +131,21 @@ def test_jobs_that_do_not_fit_together_get_slow_down(small_server):
     # About 40 MiB predicted each: two fit in 96 MiB, eight at once do not.
     client.put_object(Bucket=bucket, Key="mid.png", Body=png((1400, 1000)))
     host = client.get_conf().get_host(bucket)
-    url = client.get_presigned_url(Method="GET", Bucket=bucket, Key="mid.png", Expired=300,
-                                   Headers={"Host": host}, Params={"imageMogr2/format/webp": ""})
+    # Eight different variants: identical requests would share one computation (the variant
+    # cache's single flight) and never compete for memory.
+    urls = [client.get_presigned_url(Method="GET", Bucket=bucket, Key="mid.png", Expired=300,
+                                     Headers={"Host": host},
+                                     Params={f"imageMogr2/format/webp/quality/{60 + i}": ""})
+            for i in range(8)]
     start = threading.Barrier(8)
     results = []
 
-    def fetch():
+    def fetch(url):
         start.wait()
         r = requests.get(url, headers={"Host": host}, timeout=120)
         results.append((r.status_code, r.headers.get("Retry-After"), r.content))
 
-    threads = [threading.Thread(target=fetch) for _ in range(8)]
+    threads = [threading.Thread(target=fetch, args=(url,)) for url in urls]
     for t in threads:
         t.start()
     for t in threads:

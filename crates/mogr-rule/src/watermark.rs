@@ -493,9 +493,9 @@ mod tests {
     #[test]
     fn at_most_ten_watermarks() {
         let one = format!("watermark/2/text/{}", enc("a"));
-        assert!(parse(&vec![one.as_str(); 10].join("|")).is_ok());
+        assert!(parse(&[one.as_str(); 10].join("|")).is_ok());
         assert_eq!(
-            parse(&vec![one.as_str(); 11].join("|")),
+            parse(&[one.as_str(); 11].join("|")),
             Err(RuleError::TooManyStages(11))
         );
     }

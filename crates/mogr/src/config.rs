@@ -285,6 +285,16 @@ fn config_path(args: &ServeArgs) -> String {
         .map_or_else(String::new, |p| p.display().to_string())
 }
 
+/// Prints one start-up line. A closed stdout (a supervisor or test that stopped reading) must
+/// not stop the server, as `println!` would by panicking.
+pub(crate) fn announce(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_fmt(line);
+    let _ = out.write_all(b"\n");
+    let _ = out.flush();
+}
+
 /// Where the admin listener goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AdminListen {
@@ -435,14 +445,14 @@ pub fn serve(args: ServeArgs) -> Result<(), CliError> {
             .local_addr()
             .map_err(|e| CliError::Other(e.to_string()))?;
         let admin = bind_admin(admin).await?;
-        println!(
+        announce(format_args!(
             "mogr listening on http://{addr} (data: {})",
             cfg.data_dir.display()
-        );
+        ));
         if let Some(admin_addr) = admin.as_ref().and_then(|l| l.local_addr().ok()) {
-            println!(
+            announce(format_args!(
                 "mogr admin on http://{admin_addr} (playground at /, /metrics, /health, /ready)"
-            );
+            ));
         }
         let store = mogr_server::server::open_store(&cfg)
             .await

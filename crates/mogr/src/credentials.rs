@@ -23,11 +23,11 @@ pub fn load_or_generate(data: &Path) -> Result<(String, String), CliError> {
     if let Ok(text) = std::fs::read_to_string(&path) {
         let s: Stored = serde_json::from_str(&text)
             .map_err(|e| CliError::Other(format!("{}: {e}", path.display())))?;
-        println!(
+        crate::config::announce(format_args!(
             "mogr credentials (from {}): SecretId={}",
             path.display(),
             s.secret_id
-        );
+        ));
         return Ok((s.secret_id, s.secret_key));
     }
     let stored = Stored {
@@ -36,12 +36,12 @@ pub fn load_or_generate(data: &Path) -> Result<(String, String), CliError> {
     };
     let text = serde_json::to_string_pretty(&stored).map_err(|e| CliError::Other(e.to_string()))?;
     write_private(&path, text.as_bytes())?;
-    println!(
+    crate::config::announce(format_args!(
         "mogr generated credentials (stored in {}):\n  SecretId  = {}\n  SecretKey = {}",
         path.display(),
         stored.secret_id,
         stored.secret_key
-    );
+    ));
     Ok((stored.secret_id, stored.secret_key))
 }
 
