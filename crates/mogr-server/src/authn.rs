@@ -120,6 +120,34 @@ pub fn check_signed_scope(
     Ok(())
 }
 
+/// The authority the processing rules of a request carry when they read other objects
+/// (watermark images). A presigned link vouches for the one key and the parameters it lists:
+/// a rule appended to it unsigned reads as an anonymous caller would, so the holder of a link
+/// to one key of a private bucket cannot draw other keys onto it. A signature in the
+/// `Authorization` header is made by whoever holds the key at request time (the SDKs send
+/// rules there unsigned, the Node SDK's `QueryString` for one), so it keeps its authority.
+pub fn rule_authority<'a>(
+    principal: &'a Principal,
+    query: &Query,
+    headers: &HeaderMap,
+) -> &'a Principal {
+    static ANONYMOUS: Principal = Principal::Anonymous;
+    let Principal::Signed(signature) = principal else {
+        return principal;
+    };
+    let in_header = headers
+        .get(http::header::AUTHORIZATION)
+        .is_some_and(|v| !v.as_bytes().trim_ascii().is_empty());
+    let unsigned_rule = query
+        .iter()
+        .any(|p| is_processing_key(&p.key) && !signature.covers(p));
+    if !in_header && unsigned_rule {
+        &ANONYMOUS
+    } else {
+        principal
+    }
+}
+
 /// Lets signed callers do anything and anonymous ones what the bucket's canned ACL allows.
 pub async fn authorize(
     state: &AppState,

@@ -12,7 +12,8 @@ use crate::error_map::{ApiError, ApiResult};
 use crate::object_headers::quoted_etag;
 use crate::respond;
 
-/// The verdict of the precondition headers (RFC 9110 §13.2.2 order).
+/// The verdict of the precondition headers, judged in the order docs/cos-protocol.md
+/// ("Conditional requests") gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Precondition {
     /// Serve the object.

@@ -7,7 +7,8 @@ use mogr_store::ByteRange;
 
 /// The range a `Range` header asks for; `None` for the whole object.
 ///
-/// Malformed values and multiple ranges are ignored (RFC 9110 allows it; S3 does the same),
+/// Malformed values and multiple ranges are ignored (HTTP lets a server ignore `Range`; S3
+/// does the same),
 /// so a client always gets either its range, the whole object or 416.
 pub fn parse(header: Option<&str>) -> Option<ByteRange> {
     let set = header?.trim().strip_prefix("bytes=")?;

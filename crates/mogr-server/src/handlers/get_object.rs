@@ -38,7 +38,8 @@ pub async fn handle(state: &AppState, ctx: &RequestCtx, head: bool) -> ApiResult
     let got = match state.store.get_object(bucket, &ctx.key, asked).await {
         Ok(got) => got,
         Err(e) => {
-            // Preconditions are judged before the range (RFC 9110 §13.2.2).
+            // Preconditions are judged before the range (docs/cos-protocol.md, "Conditional
+            // requests").
             if let StoreError::InvalidRange {
                 etag,
                 last_modified,

@@ -3,7 +3,8 @@
 //!
 //! A watermark image must be an object of the bucket the processed image belongs to, named by
 //! a URL (see [`super::watermark_url`]), and it is read with the request's own authority: the
-//! caller must be allowed to GET it. Its size is checked from its metadata before any byte is
+//! caller must be allowed to GET it. A presigned link lends its authority only to the rules
+//! it covers (see [`authn::rule_authority`]). Its size is checked from its metadata before any byte is
 //! read. Nothing is fetched from the network.
 
 use futures::StreamExt;
@@ -15,7 +16,7 @@ use mogr_store::{GetObject, StoreError};
 use std::sync::Arc;
 
 use super::watermark_url::{resolve, ObjectRef};
-use crate::authn;
+use crate::authn::{self, Principal};
 use crate::context::RequestCtx;
 use crate::error_map::{ApiError, ApiResult};
 use crate::fonts;
@@ -36,6 +37,7 @@ pub async fn gather<'a>(
     let pipelines: Vec<&Pipeline> = pipelines.into_iter().collect();
     let mut assets = Assets::new();
     let mut versions = String::new();
+    let authority = authn::rule_authority(&ctx.principal, &ctx.query, &ctx.headers);
     let mut seen: Vec<&str> = Vec::new();
     for url in pipelines.iter().flat_map(|p| image_urls(p)) {
         if seen.contains(&url) {
@@ -43,7 +45,7 @@ pub async fn gather<'a>(
         }
         seen.push(url);
         let object = locate(state, ctx, bucket, url)?;
-        let (bytes, etag) = read(state, ctx, &object).await?;
+        let (bytes, etag) = read(state, authority, &object).await?;
         versions.push_str(&format!("{url} {etag}\n"));
         assets.insert_image(url, Arc::new(bytes));
     }
@@ -71,15 +73,15 @@ fn locate(state: &AppState, ctx: &RequestCtx, bucket: &str, url: &str) -> ApiRes
     Ok(object)
 }
 
-/// Reads the watermark object under the caller's authority, refusing it if too large: its
-/// bytes and the ETag of the version read.
+/// Reads the watermark object under `authority` (the caller's, as far as its signature covers
+/// the rule), refusing it if too large: its bytes and the ETag of the version read.
 async fn read(
     state: &AppState,
-    ctx: &RequestCtx,
+    authority: &Principal,
     object: &ObjectRef,
 ) -> ApiResult<(Vec<u8>, String)> {
     let ObjectRef { bucket, key } = object;
-    authn::authorize(state, &ctx.principal, &Operation::GetObject, Some(bucket))
+    authn::authorize(state, authority, &Operation::GetObject, Some(bucket))
         .await
         .map_err(|_| {
             ApiError::with_message(

@@ -8,7 +8,7 @@ use std::sync::{Arc, Barrier};
 
 use image::ImageFormat;
 use mogr_server::processing::Variants;
-use mogr_server::{AppState, ServerConfig};
+use mogr_server::ServerConfig;
 
 use crate::common::*;
 use crate::processing_common::*;
@@ -27,25 +27,8 @@ struct Cached {
 
 impl Cached {
     fn start(data: &Path, tweak: impl FnOnce(&mut ServerConfig)) -> Cached {
-        let mut cfg = ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: data.to_path_buf(),
-            credentials: vec![(SECRET_ID.to_string(), SECRET_KEY.to_string())],
-            ..ServerConfig::default()
-        };
-        tweak(&mut cfg);
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let (addr, variants) = rt.block_on(async {
-            let store = mogr_server::server::open_store(&cfg).await.unwrap();
-            let state = AppState::new(cfg, store);
-            let variants = Arc::clone(&state.variants);
-            let (addr, _handle) = mogr_server::spawn_state(state).await.unwrap();
-            (addr, variants)
-        });
+        let (addr, state, rt) = start_over(data, tweak);
+        let variants = Arc::clone(&state.variants);
         Cached {
             addr,
             data: data.to_path_buf(),

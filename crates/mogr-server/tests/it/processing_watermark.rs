@@ -151,3 +151,28 @@ fn text_watermarks_on_upload_use_the_installed_fonts() {
     let at = red_at(&out.body).expect("text drawn");
     assert!(at.0 < 20 && at.1 < 20, "{at:?}");
 }
+
+#[test]
+fn an_unsigned_rule_on_a_presigned_link_cannot_read_other_private_keys() {
+    // The bucket is private: a presigned link for src.png grants that one key. A watermark rule
+    // appended to it, unsigned, must not read logo.png with the link's authority.
+    let srv = setup();
+    let cos = format!("http://{}/logo.png", TestServer::vhost(BUCKET));
+    let wm = rule(&cos);
+    let r = presigned(&srv, "GET", BUCKET, "src.png", &[], "", &wm);
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("AccessDenied"), "{}", r.text());
+    // Signed by the owner, the same rule is the owner's choice and reads the watermark.
+    let signed = format!("{}=", encoded(&wm));
+    let r = presigned(
+        &srv,
+        "GET",
+        BUCKET,
+        "src.png",
+        &[(wm.as_str(), "")],
+        "",
+        &signed,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(red_at(&r.body), Some((3, 2)));
+}

@@ -19,19 +19,7 @@ struct Running {
 
 impl Running {
     fn start(data: &Path, tweak: impl FnOnce(&mut ServerConfig)) -> Running {
-        let mut cfg = ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: data.to_path_buf(),
-            credentials: vec![(SECRET_ID.to_string(), SECRET_KEY.to_string())],
-            ..ServerConfig::default()
-        };
-        tweak(&mut cfg);
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let (addr, _) = rt.block_on(mogr_server::spawn(cfg)).unwrap();
+        let (addr, _, rt) = start_over(data, tweak);
         Running { addr, _rt: rt }
     }
 

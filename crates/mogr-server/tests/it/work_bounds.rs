@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use mogr_cos::encode::{url_encode, url_encode_path};
 use mogr_server::processing::ImageProcessor;
-use mogr_server::{AppState, BodyTimeouts, ServerConfig};
+use mogr_server::{BodyTimeouts, ServerConfig};
 
 use crate::common::*;
 use crate::processing_common::*;
@@ -35,25 +35,8 @@ struct Bounded {
 impl Bounded {
     fn start(tweak: impl FnOnce(&mut ServerConfig)) -> Bounded {
         let dir = tempfile::tempdir().unwrap();
-        let mut cfg = ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: dir.path().to_path_buf(),
-            credentials: vec![(SECRET_ID.to_string(), SECRET_KEY.to_string())],
-            ..ServerConfig::default()
-        };
-        tweak(&mut cfg);
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let (addr, images) = rt.block_on(async {
-            let store = mogr_server::server::open_store(&cfg).await.unwrap();
-            let state = AppState::new(cfg, store);
-            let images = Arc::clone(&state.images);
-            let (addr, _handle) = mogr_server::spawn_state(state).await.unwrap();
-            (addr, images)
-        });
+        let (addr, state, rt) = start_over(dir.path(), tweak);
+        let images = Arc::clone(&state.images);
         let srv = Bounded {
             addr,
             dir,

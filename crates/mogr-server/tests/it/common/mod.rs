@@ -488,3 +488,31 @@ pub fn md5_b64(data: &[u8]) -> String {
 pub fn crc64(data: &[u8]) -> u64 {
     crc::Crc::<u64>::new(&crc::CRC_64_XZ).checksum(data)
 }
+
+/// A server over `data` (a folder that may outlive it) with the test credentials and `tweak`ed
+/// settings, on a runtime of its own: its address, its state (shared with the running server)
+/// and the runtime, which must live as long as the server is used.
+pub fn start_over(
+    data: &std::path::Path,
+    tweak: impl FnOnce(&mut ServerConfig),
+) -> (SocketAddr, mogr_server::AppState, tokio::runtime::Runtime) {
+    let mut cfg = ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data.to_path_buf(),
+        credentials: vec![(SECRET_ID.to_string(), SECRET_KEY.to_string())],
+        ..ServerConfig::default()
+    };
+    tweak(&mut cfg);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (addr, state) = rt.block_on(async {
+        let store = mogr_server::server::open_store(&cfg).await.unwrap();
+        let state = mogr_server::AppState::new(cfg, store);
+        let (addr, _handle) = mogr_server::spawn_state(state.clone()).await.unwrap();
+        (addr, state)
+    });
+    (addr, state, rt)
+}
