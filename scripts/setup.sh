@@ -18,6 +18,20 @@ is_installed() {
     [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]
 }
 
+# A program that renames a file over /dev/null (say, a tool writing its output "atomically" to
+# `-o /dev/null`) leaves a plain file there; every later read of /dev/null then returns what
+# was written to it, and cargo's own compiler probe fails with garbage input. Put the device
+# back before anything builds.
+if [[ ! -c /dev/null ]]; then
+    if [[ $(id -u) -eq 0 ]]; then
+        echo "setup: /dev/null is not the null device; recreating it" >&2
+        rm -f /dev/null && mknod -m 666 /dev/null c 1 3
+    else
+        echo "setup: /dev/null is not the null device; as root: rm /dev/null && mknod -m 666 /dev/null c 1 3" >&2
+        exit 1
+    fi
+fi
+
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "setup: not a Debian system; install by hand: ${PACKAGES[*]}" >&2
     exit 0

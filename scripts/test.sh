@@ -78,6 +78,9 @@ run_step() {
 
 step "system packages"
 bash scripts/setup.sh || exit 1
+# Cargo caches its compiler probes here, failures included: a probe that once failed (for
+# instance while /dev/null was broken) would fail every later build. It costs two rustc calls.
+rm -f target/.rustc_info.json "${CARGO_TARGET_DIR:-target}/.rustc_info.json"
 
 if ((lint)); then
     color=never
@@ -304,6 +307,12 @@ for ran, junit_path, rc in ((node_ran, node_junit, node_rc),
 print(f"total: {passed} passed, {failed} failed, {skipped} skipped")
 EOF
 )
+
+# Nothing the suite runs may replace the null device (see scripts/setup.sh for what that breaks).
+if [[ ! -c /dev/null ]]; then
+    echo "test: /dev/null is no longer the null device after the run" >&2
+    failed_steps+=("/dev/null intact")
+fi
 
 echo
 if [[ -n "$(ls -A "$ARTEFACTS" 2>/dev/null)" ]]; then

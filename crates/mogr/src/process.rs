@@ -67,12 +67,24 @@ pub fn read_input(path: &Path, limit: u64) -> Result<Vec<u8>, CliError> {
 }
 
 /// Write to a file (via a temporary name, so a failed run leaves no partial file) or stdout.
+///
+/// A path that already names something other than a regular file (`/dev/null`, a FIFO, a
+/// symbolic link) is written through in place: renaming over it would replace the device or
+/// the link with a plain file.
 pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     if path == Path::new("-") {
         let mut out = std::io::stdout().lock();
         return out
             .write_all(bytes)
             .and_then(|_| out.flush())
+            .map_err(|e| CliError::io(path, e));
+    }
+    if std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_file()) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(bytes))
             .map_err(|e| CliError::io(path, e));
     }
     let name = path
@@ -85,4 +97,55 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
             let _ = std::fs::remove_file(&tmp);
             CliError::io(path, e)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_output;
+    use std::os::unix::fs::FileTypeExt;
+
+    #[test]
+    fn a_regular_file_is_replaced_whole_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out.webp");
+        std::fs::write(&out, b"an older and longer content").unwrap();
+        write_output(&out, b"new").unwrap();
+        assert_eq!(std::fs::read(&out).unwrap(), b"new");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "the temporary file is gone");
+    }
+
+    #[test]
+    fn a_symbolic_link_stays_a_link_and_its_target_gets_the_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real.png");
+        let link = dir.path().join("link.png");
+        std::fs::write(&target, b"old content").unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_output(&link, b"png").unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&target).unwrap(), b"png");
+    }
+
+    /// `-o /dev/null` once replaced the device with a plain file; a FIFO stands in for it.
+    #[test]
+    fn a_fifo_is_written_through_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || std::fs::read(fifo).unwrap())
+        };
+        write_output(&fifo, b"through the pipe").unwrap();
+        assert_eq!(reader.join().unwrap(), b"through the pipe");
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    }
 }
