@@ -16,6 +16,7 @@ use mogr_store::ByteStream;
 use tokio::time::Sleep;
 
 use crate::error_map::ApiError;
+use crate::unread_body;
 
 /// Boxed error of a body layer.
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -70,30 +71,37 @@ fn read_error(e: axum::Error) -> BodyError {
 }
 
 /// The request body as a store stream that fails with [`BodyError::TooLarge`] past `limit`.
-/// Nothing is buffered beyond the chunk in flight.
+/// Nothing is buffered beyond the chunk in flight. Past the limit the rest of the body is
+/// read and thrown away in the background (bounded), so the client, still sending, receives
+/// the `EntityTooLarge` answer instead of a reset connection.
 pub fn limited_stream(body: Body, limit: u64) -> ByteStream {
-    let mut seen: u64 = 0;
-    let stream = body.into_data_stream().map(move |chunk| match chunk {
-        Ok(bytes) => {
-            seen = seen.saturating_add(bytes.len() as u64);
-            if seen > limit {
-                Err(BodyError::TooLarge(limit).into_io())
-            } else {
-                Ok(bytes)
+    let state = (Some(body.into_data_stream()), 0u64);
+    let stream = futures::stream::unfold(state, move |(inner, seen)| async move {
+        let mut inner = inner?;
+        match inner.next().await? {
+            Ok(bytes) => {
+                let seen = seen.saturating_add(bytes.len() as u64);
+                if seen > limit {
+                    unread_body::discard_stream_in_background(inner);
+                    return Some((Err(BodyError::TooLarge(limit).into_io()), (None, seen)));
+                }
+                Some((Ok(bytes), (Some(inner), seen)))
             }
+            Err(e) => Some((Err(read_error(e).into_io()), (None, seen))),
         }
-        Err(e) => Err(read_error(e).into_io()),
     });
     Box::pin(stream)
 }
 
-/// Reads a small body whole, refusing more than `limit` bytes.
+/// Reads a small body whole, refusing more than `limit` bytes (the rest is discarded in the
+/// background, as for [`limited_stream`]).
 pub async fn collect_limited(body: Body, limit: u64) -> Result<Bytes, ApiError> {
     let mut stream = body.into_data_stream();
     let mut buf = BytesMut::new();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(read_error)?;
         if buf.len() as u64 + chunk.len() as u64 > limit {
+            unread_body::discard_stream_in_background(stream);
             return Err(BodyError::TooLarge(limit).into());
         }
         buf.extend_from_slice(&chunk);

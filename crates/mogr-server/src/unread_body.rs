@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, BodyDataStream};
 use futures::StreamExt;
 use tokio::time::Instant;
 
@@ -21,9 +21,13 @@ pub const MAX_DRAIN_TIME: Duration = Duration::from_secs(30);
 /// Reads and discards `body` on a background task, stopping at [`MAX_DRAIN_BYTES`],
 /// [`MAX_DRAIN_TIME`], the end of the body or the first error.
 pub fn discard_in_background(body: Body) {
+    discard_stream_in_background(body.into_data_stream());
+}
+
+/// As [`discard_in_background`], for a body whose reading has already begun.
+pub fn discard_stream_in_background(mut stream: BodyDataStream) {
     tokio::spawn(async move {
         let deadline = Instant::now() + MAX_DRAIN_TIME;
-        let mut stream = body.into_data_stream();
         let mut read = 0u64;
         while let Ok(Some(Ok(chunk))) = tokio::time::timeout_at(deadline, stream.next()).await {
             read += chunk.len() as u64;

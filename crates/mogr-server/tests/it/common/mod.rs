@@ -306,14 +306,14 @@ impl Req {
                 }
             }
             ReqBody::Chunked(b, size) => {
-                for chunk in b.chunks((*size).max(1)) {
-                    writer
-                        .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
-                        .unwrap();
-                    writer.write_all(chunk).unwrap();
-                    writer.write_all(b"\r\n").unwrap();
-                }
-                writer.write_all(b"0\r\n\r\n").unwrap();
+                // A server may answer (and stop reading) before the body ends: stop writing
+                // and read its answer, as with the generated bodies above.
+                let _ = b.chunks((*size).max(1)).try_for_each(|chunk| {
+                    writer.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())?;
+                    writer.write_all(chunk)?;
+                    writer.write_all(b"\r\n")
+                });
+                let _ = writer.write_all(b"0\r\n\r\n");
             }
         }
         let head = read_head(&mut reader);
