@@ -50,14 +50,18 @@ def test_sdk_requests_move_the_counters(client, bucket):
     )
 
 
-def test_processing_is_counted_by_mode_format_and_outcome(client, bucket):
+def test_processing_is_counted_by_mode_format_and_outcome(client, bucket, tmp_path):
     buf = BytesIO()
     Image.new("RGB", (40, 30), (200, 30, 30)).save(buf, format="PNG")
     client.put_object(Bucket=bucket, Key="admin/red.png", Body=buf.getvalue())
     series = 'mogr_image_jobs_total{mode="download",format="webp",outcome="ok"}'
     before = scrape()
     headers = client.ci_get_object(
-        Bucket=bucket, Key="admin/red.png", DestImagePath=os.devnull, Rule="imageMogr2/format/webp"
+        # Never os.devnull: the SDK writes a temporary file and renames it over the destination.
+        Bucket=bucket,
+        Key="admin/red.png",
+        DestImagePath=str(tmp_path / "red.webp"),
+        Rule="imageMogr2/format/webp",
     )
     assert headers["Content-Type"] == "image/webp"
     after = scrape()
