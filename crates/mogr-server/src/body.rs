@@ -90,7 +90,8 @@ pub fn limited_stream(body: Body, limit: u64) -> ByteStream {
             Err(e) => Some((Err(read_error(e).into_io()), (None, seen))),
         }
     });
-    Box::pin(stream)
+    // Readers may poll again after the end (or after the error); a fused stream answers None.
+    Box::pin(stream.fuse())
 }
 
 /// Reads a small body whole, refusing more than `limit` bytes (the rest is discarded in the
@@ -234,6 +235,8 @@ mod tests {
         let err = s.next().await.unwrap().unwrap_err();
         let inner = err.get_ref().unwrap().downcast_ref::<BodyError>().unwrap();
         assert!(matches!(inner, BodyError::TooLarge(5)));
+        assert!(s.next().await.is_none());
+        assert!(s.next().await.is_none(), "polling past the end is harmless");
         let ok: Vec<_> = limited_stream(Body::from("abc"), 3).collect().await;
         assert_eq!(ok.len(), 1);
     }
