@@ -10,13 +10,17 @@ Give several binaries to compare them in one run (before/after a change):
 The hostile inputs are generated (never committed) by
 `cargo run --release -p mogr-image --example hostile_inputs -- <folder>`; --inputs names the
 folder (default bench/results/hostile). Peak is VmHWM reset before each case (clear_refs);
-idle is VmRSS 5 s after the last answer. Output: a markdown table on stdout and in
-bench/results/.
+idle is VmRSS 5 s after the last answer. A 503 SlowDown is retried after its Retry-After, as
+the COS SDKs do (up to 60 times), so every job of a case runs; the answers column gives the
+final statuses and how many 503s were retried. `--env NAME=VALUE` sets an environment
+variable for every server (for example `MIMALLOC_PURGE_DELAY=0` to compare allocator
+settings). Output: a markdown table on stdout and in bench/results/.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import threading
 import time
@@ -47,6 +51,7 @@ from benchlib import (
 
 PHOTO = "photo_dog_4032x3024_exif-orient6.jpg"  # 12.2 MP
 IDLE_WAIT_S = 5.0
+MAX_RETRIES = 60
 HOSTILE = [
     ("16-bit RGBA PNG 11000x11000 (121 MP) -> jpg", "rgba16_11000x11000.png", "imageMogr2/format/jpg"),
     ("16-bit RGB PNG 15800x15800 -> jpg", "rgb16_15800x15800.png", "imageMogr2/format/jpg"),
@@ -67,16 +72,19 @@ def vm_rss_kb(pid: int) -> int:
 class Server:
     """`mogr serve` with two image workers and otherwise default settings."""
 
-    def __init__(self, binary: Path, work: Path):
+    def __init__(self, binary: Path, work: Path, env: dict[str, str]):
         self.port = free_port()
         config = work / "mogr.toml"
         # No time limit: the debug builds this may measure are slow, and the point is memory.
-        config.write_text("image_workers = 2\n[limits]\nmax_processing_secs = 0\n")
+        # No variant cache: a repeated job would be served from disk, not computed.
+        config.write_text("image_workers = 2\n[limits]\nmax_processing_secs = 0\n"
+                          "[cache]\nmax_bytes = 0\n")
         self.log_path = work / "mogr.log"
         self.proc = start_server(
             [str(binary), "serve", "--config", str(config), "--listen", f"127.0.0.1:{self.port}",
              "--data", str(work / "data"), "--secret-id", SECRET_ID, "--secret-key", SECRET_KEY],
             self.log_path,
+            env={**os.environ, **env},
         )
         wait_port(self.port, self.proc)
         r = signed_request(self.port, "PUT", f"/{BUCKET}/")
@@ -88,11 +96,23 @@ class Server:
         if r.status != 200:
             die(f"PUT {key} answered {r.status}: {r.body[:200]!r}")
 
-    def get(self, key: str, rule: str) -> int:
+    def get(self, key: str, rule: str) -> tuple[int, int]:
+        """The final status of a GET with `rule`, and the 503s retried before it."""
         path = f"/{BUCKET}/{urllib.parse.quote(key)}"
         # A presigned URL with the rule appended unsigned, as the CI docs show.
         query = cos_presigned_query("GET", path, lifetime=3600)
-        return http_request(self.port, "GET", f"{path}?{query}&{rule}").status
+        for retries in range(MAX_RETRIES + 1):
+            r = http_request(self.port, "GET", f"{path}?{query}&{rule}")
+            if r.status != 503 or retries == MAX_RETRIES:
+                return r.status, retries
+            time.sleep(float(r.headers.get("retry-after", "1")))
+        return 503, MAX_RETRIES
+
+
+def distinct(rule: str, i: int) -> str:
+    """`rule` with a quality of its own, so concurrent jobs are not merged into one
+    computation (identical requests in flight share one result)."""
+    return f"{rule}/quality/{90 - i}"
 
 
 def case(server: Server, jobs: list[tuple[str, str]]) -> dict:
@@ -100,12 +120,14 @@ def case(server: Server, jobs: list[tuple[str, str]]) -> dict:
     pid = server.proc.pid
     reset_hwm(pid)
     statuses: list[int] = []
+    retried = [0]
     lock = threading.Lock()
 
     def one(key: str, rule: str) -> None:
-        status = server.get(key, rule)
+        status, retries = server.get(key, rule)
         with lock:
             statuses.append(status)
+            retried[0] += retries
 
     threads = [threading.Thread(target=one, args=job) for job in jobs]
     started = time.monotonic()
@@ -120,14 +142,15 @@ def case(server: Server, jobs: list[tuple[str, str]]) -> dict:
     return {
         "peak_mb": peak / 1024,
         "idle_mb": vm_rss_kb(pid) / 1024,
-        "statuses": " ".join(f"{n}x{s}" for s, n in counts.items()),
+        "statuses": " ".join(f"{n}x{s}" for s, n in counts.items())
+        + (f" ({retried[0]} 503 retried)" if retried[0] else ""),
         "seconds": elapsed,
     }
 
 
-def measure(binary: Path, inputs: Path) -> list[tuple[str, dict]]:
+def measure(binary: Path, inputs: Path, env: dict[str, str]) -> list[tuple[str, dict]]:
     with tempfile.TemporaryDirectory(prefix="mogr-mem-") as tmp:
-        server = Server(binary, Path(tmp))
+        server = Server(binary, Path(tmp), env)
         try:
             time.sleep(1)
             start_rss = vm_rss_kb(server.proc.pid) / 1024
@@ -138,13 +161,15 @@ def measure(binary: Path, inputs: Path) -> list[tuple[str, dict]]:
                                               "statuses": "", "seconds": 0.0})]
             label = "16 concurrent 12 MP JPEG -> webp"
             log(f"{binary}: {label}")
-            rows.append((label, case(server, [("photo.jpg", "imageMogr2/format/webp")] * 16)))
+            rows.append((label, case(server, [("photo.jpg", distinct("imageMogr2/format/webp", i))
+                                              for i in range(16)])))
             for label, name, rule in HOSTILE:
                 log(f"{binary}: {label}")
                 rows.append((label, case(server, [(name, rule)])))
             label = "overlapping: 2x each hostile case + 4 photos"
             log(f"{binary}: {label}")
-            jobs = [(n, r) for _, n, r in HOSTILE] * 2 + [("photo.jpg", "imageMogr2/format/webp")] * 4
+            jobs = [(n, distinct(r, i)) for i in range(2) for _, n, r in HOSTILE]
+            jobs += [("photo.jpg", distinct("imageMogr2/format/webp", i)) for i in range(4)]
             rows.append((label, case(server, jobs)))
             return rows
         finally:
@@ -157,7 +182,10 @@ def main() -> None:
                         help="a mogr binary to measure, named for the table (repeatable)")
     parser.add_argument("--inputs", type=Path, default=BENCH_DIR / "results" / "hostile",
                         help="folder of the generated hostile inputs")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable for every server (repeatable)")
     args = parser.parse_args()
+    env = dict(e.partition("=")[::2] for e in args.env)
     for _, name, _ in HOSTILE:
         if not (args.inputs / name).is_file():
             die(f"{args.inputs / name} is missing: generate the inputs with\n"
@@ -165,7 +193,7 @@ def main() -> None:
     results = []
     for spec in args.mogr:
         name, _, path = spec.partition("=")
-        results.append((name, measure(Path(path), args.inputs)))
+        results.append((name, measure(Path(path), args.inputs, env)))
     header = ["case"]
     for name, _ in results:
         header += [f"{name} peak MiB", f"{name} idle MiB", f"{name} answers"]
@@ -182,7 +210,8 @@ def main() -> None:
         machine_note(),
         "",
         "`mogr serve` with image_workers = 2 and default limits; peak = VmHWM during the case "
-        f"(reset before it), idle = VmRSS {IDLE_WAIT_S:.0f} s after the last answer.",
+        f"(reset before it), idle = VmRSS {IDLE_WAIT_S:.0f} s after the last answer; 503s "
+        "retried after Retry-After." + (f" Environment: {' '.join(args.env)}." if args.env else ""),
         "",
         markdown_table(header, rows),
         "",

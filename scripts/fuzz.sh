@@ -11,6 +11,8 @@
 #   MOGR_FUZZ_EXTRA_SEEDS folders whose small images (<= 64 KiB) join the decoder corpora
 #   MOGR_FUZZ_TARGET_DIR  cargo target dir of the fuzz build (default $CARGO_TARGET_DIR/fuzz,
 #                         or target/fuzz), kept apart from the main build's
+#   MOGR_FUZZ_SANITIZER   cargo-fuzz sanitizer: address (default) or none (builds and runs
+#                         several times faster; see docs/robustness.md for what it gives up)
 # Needs the nightly toolchain and cargo-fuzz (`rustup toolchain install nightly`,
 # `cargo install cargo-fuzz`). Corpora grow in fuzz/corpus/<target>, findings land in
 # fuzz/artifacts/<target>, logs in fuzz/logs; none of them is committed. Reproduce a finding with
@@ -25,6 +27,7 @@ shift $(($# > 0 ? 1 : 0))
 jobs=${MOGR_FUZZ_JOBS:-2}
 niceness=${MOGR_FUZZ_NICE:-15}
 fuzz_target_dir=${MOGR_FUZZ_TARGET_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/fuzz}
+sanitizer=${MOGR_FUZZ_SANITIZER:-address}
 
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
     echo "fuzz: needs the nightly toolchain and cargo-fuzz:" >&2
@@ -94,8 +97,8 @@ for dir in fuzz/corpus/decode_*; do
 done
 
 echo "==> build ($fuzz_target_dir)"
-(cd fuzz && cargo +nightly fuzz build --codegen-units 16 \
-    --target-dir "$fuzz_target_dir") || exit 1
+(cd fuzz && nice -n "$niceness" cargo +nightly fuzz build --codegen-units 16 \
+    --sanitizer "$sanitizer" --target-dir "$fuzz_target_dir") || exit 1
 
 # Bigger inputs for the image decoders, a few KiB for the text parsers.
 max_len() {
@@ -112,7 +115,8 @@ run_target() {
     mkdir -p fuzz/corpus/"$t" "$artifacts"
     local before
     before=$(find "$artifacts" -type f | wc -l)
-    nice -n "$niceness" cargo +nightly fuzz run --codegen-units 16 --target-dir "$fuzz_target_dir" \
+    nice -n "$niceness" cargo +nightly fuzz run --codegen-units 16 --sanitizer "$sanitizer" \
+        --target-dir "$fuzz_target_dir" \
         --fuzz-dir fuzz "$t" "fuzz/corpus/$t" -- \
         -max_total_time="$seconds" -max_len="$(max_len "$t")" -timeout=20 -rss_limit_mb=2048 \
         -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \

@@ -114,6 +114,10 @@ pub struct ServerConfig {
     pub multipart_expiry: Option<Duration>,
     /// The processed-variant cache and the caching headers of processed responses.
     pub cache: CacheSettings,
+    /// Called on an image worker thread when it has finished its work and finds no more:
+    /// the binary passes its allocator's "return freed memory to the system now" (`None`:
+    /// nothing is called).
+    pub image_idle_hook: Option<crate::processing::pool::IdleHook>,
 }
 
 /// The `[cache]` settings.
@@ -164,6 +168,7 @@ impl Default for ServerConfig {
             multipart_expiry: Some(DEFAULT_MULTIPART_EXPIRY),
             connections: ConnectionLimits::default(),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            image_idle_hook: None,
         }
     }
 }

@@ -423,6 +423,7 @@ pub fn serve(args: ServeArgs) -> Result<(), CliError> {
             .or(file.shutdown_timeout_secs)
             .map_or(defaults.shutdown_timeout, Duration::from_secs),
         credentials: Vec::new(),
+        image_idle_hook: Some(crate::alloc::release_free_memory),
     };
     std::fs::create_dir_all(&cfg.data_dir).map_err(|e| CliError::io(&cfg.data_dir, e))?;
     cfg.credentials = match (args.secret_id, args.secret_key, args.secret_key_file) {

@@ -14,6 +14,10 @@
 //!   many small ones would and the wait behind admitted work stays bounded.
 //!
 //! General workers take the oldest job of either lane, so neither lane can starve the other.
+//!
+//! A worker that finds no more work after a job calls the pool's idle hook (if one was given)
+//! before it sleeps: the binary passes its allocator's "return freed memory now", because a
+//! big job's buffers were freed on this thread and an idle thread would otherwise keep them.
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -27,6 +31,9 @@ use crate::telemetry::metrics::{IMAGE_POOL_BUSY, IMAGE_POOL_QUEUED};
 
 /// A unit of work for a worker thread.
 type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// Called on a worker thread when it has run work and finds no more waiting.
+pub type IdleHook = fn();
 
 /// Predicted work of one permit: a typical 2-4 MP conversion.
 pub const UNIT: Duration = Duration::from_millis(250);
@@ -97,6 +104,7 @@ pub struct WorkerPool {
 struct Shared {
     queues: Mutex<Queues>,
     ready: Condvar,
+    on_idle: Option<IdleHook>,
 }
 
 #[derive(Default)]
@@ -160,7 +168,15 @@ impl WorkerPool {
     /// Starts `workers` general threads (at least one) plus the reserved cheap-lane thread,
     /// and allows `queue` more permits of heavy work to wait.
     pub fn new(workers: usize, queue: usize) -> WorkerPool {
-        let shared = Arc::new(Shared::default());
+        WorkerPool::with_idle_hook(workers, queue, None)
+    }
+
+    /// Like [`WorkerPool::new`]; each worker calls `on_idle` when it runs out of work.
+    pub fn with_idle_hook(workers: usize, queue: usize, on_idle: Option<IdleHook>) -> WorkerPool {
+        let shared = Arc::new(Shared {
+            on_idle,
+            ..Shared::default()
+        });
         let spawn = |name: String, role: Role| {
             let shared = Arc::clone(&shared);
             std::thread::Builder::new()
@@ -291,6 +307,7 @@ impl Admission {
 
 /// A worker: take jobs of its role until the pool is dropped and the queues are empty.
 fn work(shared: &Shared, role: Role) {
+    let mut worked = false;
     loop {
         let job = {
             let mut queues = shared.lock();
@@ -300,6 +317,13 @@ fn work(shared: &Shared, role: Role) {
                 }
                 if queues.closed {
                     return;
+                }
+                if let (true, Some(on_idle)) = (std::mem::take(&mut worked), shared.on_idle) {
+                    // Outside the lock: the hook may take a while, and jobs may arrive meanwhile.
+                    drop(queues);
+                    on_idle();
+                    queues = shared.lock();
+                    continue;
                 }
                 queues = shared
                     .ready
@@ -312,6 +336,7 @@ fn work(shared: &Shared, role: Role) {
         busy.increment(1.0);
         job();
         busy.decrement(1.0);
+        worked = true;
     }
 }
 
@@ -414,6 +439,34 @@ mod tests {
         let _b = pool.admit(big).unwrap();
         assert_eq!(pool.admit(HEAVY).unwrap_err(), PoolError::Busy);
         assert!(pool.admit(CHEAP).is_ok());
+    }
+
+    static IDLE_CALLS: AtomicU64 = AtomicU64::new(0);
+
+    fn count_idle() {
+        IDLE_CALLS.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[tokio::test]
+    async fn a_worker_calls_the_idle_hook_after_work_not_while_sleeping() {
+        let pool = WorkerPool::with_idle_hook(1, 0, Some(count_idle));
+        // Workers that have run nothing do not call it.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(IDLE_CALLS.load(Ordering::SeqCst), 0);
+        for expected in 1..=3 {
+            pool.admit(HEAVY).unwrap().run(|| ()).await.unwrap();
+            // The hook runs after the reply is sent; wait for it, bounded.
+            for _ in 0..500 {
+                if IDLE_CALLS.load(Ordering::SeqCst) >= expected {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            assert_eq!(IDLE_CALLS.load(Ordering::SeqCst), expected);
+        }
+        // Once per stretch of work: sleeping workers do not call it again.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(IDLE_CALLS.load(Ordering::SeqCst), 3);
     }
 
     #[tokio::test]

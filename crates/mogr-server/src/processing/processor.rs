@@ -47,7 +47,11 @@ impl Drop for CancelOnDrop {
 impl ImageProcessor {
     /// Builds the engine and starts the pool from the server settings.
     pub fn new(config: &ServerConfig) -> ImageProcessor {
-        let pool = WorkerPool::new(config.image_workers, config.image_queue);
+        let pool = WorkerPool::with_idle_hook(
+            config.image_workers,
+            config.image_queue,
+            config.image_idle_hook,
+        );
         tracing::debug!(
             workers = pool.workers(),
             queue = pool.queue(),

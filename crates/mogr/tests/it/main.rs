@@ -3,6 +3,7 @@
 mod cli;
 mod crash;
 mod disk_full;
+mod idle_memory;
 mod live_server;
 mod ops;
 mod serve;

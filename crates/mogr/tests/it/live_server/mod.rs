@@ -81,6 +81,11 @@ impl Server {
         self.data.clone()
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// A client for this server.
     pub fn client(&self) -> Client {
         Client {
