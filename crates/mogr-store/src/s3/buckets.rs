@@ -31,7 +31,11 @@ pub(crate) struct Buckets {
 impl Buckets {
     /// The bucket's facts; `NoSuchBucket` if it has no record. Only existing buckets are
     /// cached, so a bucket created through another node is usable at once.
-    pub(crate) async fn info(&self, engine: &Engine, bucket: &str) -> Result<BucketInfo, StoreError> {
+    pub(crate) async fn info(
+        &self,
+        engine: &Engine,
+        bucket: &str,
+    ) -> Result<BucketInfo, StoreError> {
         validate_bucket(bucket)?;
         if let Some(info) = fresh(&self.records, bucket) {
             return Ok(info);
@@ -126,7 +130,9 @@ impl Buckets {
 
 fn parse_record(bucket: &str, bytes: &[u8]) -> Result<BucketInfo, StoreError> {
     let record: Record = serde_json::from_slice(bytes).map_err(|e| {
-        StoreError::Io(std::io::Error::other(format!("record of bucket {bucket}: {e}")))
+        StoreError::Io(std::io::Error::other(format!(
+            "record of bucket {bucket}: {e}"
+        )))
     })?;
     Ok(BucketInfo {
         name: bucket.to_string(),

@@ -82,11 +82,15 @@ impl Engine {
             percent_encoding::utf8_percent_encode(from, COPY_SOURCE)
         );
         let mut action = PutObject::new(&self.bucket, Some(&self.credentials), to);
-        action.headers_mut().insert("x-amz-copy-source", source.clone());
+        action
+            .headers_mut()
+            .insert("x-amz-copy-source", source.clone());
         action
             .headers_mut()
             .insert("x-amz-metadata-directive", "REPLACE");
-        action.headers_mut().insert(super::meta::HEADER, meta.to_string());
+        action
+            .headers_mut()
+            .insert(super::meta::HEADER, meta.to_string());
         let url = action.sign(SIGNATURE_TTL);
         let req = self
             .http
@@ -138,8 +142,7 @@ impl Engine {
 
     /// Deletes `key`; a missing key is not an error.
     pub(crate) async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        let url =
-            DeleteObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNATURE_TTL);
+        let url = DeleteObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNATURE_TTL);
         let res = self.http.delete(url).send().await.map_err(transport)?;
         if res.status() == StatusCode::NOT_FOUND {
             return Ok(());
@@ -177,7 +180,10 @@ impl Engine {
     }
 
     /// Every key under `prefix` (for the short internal lists: uploads, parts, buckets).
-    pub(crate) async fn list_all(&self, prefix: &str) -> Result<Vec<(String, u64, String)>, StoreError> {
+    pub(crate) async fn list_all(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, u64, String)>, StoreError> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -200,9 +206,8 @@ impl Engine {
             .sign(SIGNATURE_TTL);
         let res = expect_success(self.http.post(url).send().await).await?;
         let text = res.text().await.map_err(transport)?;
-        let parsed = CreateMultipartUpload::parse_response(&text).map_err(|e| {
-            StoreError::Io(std::io::Error::other(format!("engine upload id: {e}")))
-        })?;
+        let parsed = CreateMultipartUpload::parse_response(&text)
+            .map_err(|e| StoreError::Io(std::io::Error::other(format!("engine upload id: {e}"))))?;
         Ok(parsed.upload_id().to_string())
     }
 
@@ -215,8 +220,14 @@ impl Engine {
         body: Body,
         length: u64,
     ) -> Result<String, StoreError> {
-        let url = UploadPart::new(&self.bucket, Some(&self.credentials), key, number, upload_id)
-            .sign(SIGNATURE_TTL);
+        let url = UploadPart::new(
+            &self.bucket,
+            Some(&self.credentials),
+            key,
+            number,
+            upload_id,
+        )
+        .sign(SIGNATURE_TTL);
         let req = self.http.put(url).header(CONTENT_LENGTH, length).body(body);
         let res = expect_success(req.send().await).await?;
         Ok(etag_of(res.headers()))
@@ -303,7 +314,9 @@ pub(crate) async fn expect_success(
     let text = res.text().await.unwrap_or_default();
     let detail: String = text.chars().take(300).collect();
     if status.is_server_error() {
-        Err(StoreError::Unavailable(format!("engine answered {status}: {detail}")))
+        Err(StoreError::Unavailable(format!(
+            "engine answered {status}: {detail}"
+        )))
     } else {
         Err(StoreError::Io(std::io::Error::other(format!(
             "engine answered {status}: {detail}"

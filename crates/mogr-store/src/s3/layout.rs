@@ -66,7 +66,10 @@ pub(crate) fn new_upload_id(now_nanos: u128) -> String {
 /// Whether `id` has the form [`new_upload_id`] makes (anything else cannot exist, and must
 /// not reach a key name).
 pub(crate) fn is_upload_id(id: &str) -> bool {
-    id.len() == 40 && id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    id.len() == 40
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 /// The initiation time in nanoseconds since the epoch that `id` carries.

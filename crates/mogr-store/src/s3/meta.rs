@@ -70,7 +70,9 @@ pub(crate) fn now() -> SystemTime {
 }
 
 fn corrupt(key: &str, why: &str) -> StoreError {
-    StoreError::Io(std::io::Error::other(format!("engine object {key:?}: {why}")))
+    StoreError::Io(std::io::Error::other(format!(
+        "engine object {key:?}: {why}"
+    )))
 }
 
 #[cfg(test)]

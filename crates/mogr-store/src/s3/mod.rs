@@ -57,7 +57,9 @@ impl S3Store {
     /// reached is [`StoreError::Unavailable`].
     pub async fn open(cfg: S3Config) -> Result<S3Store> {
         let engine = engine::Engine::new(&cfg)?;
-        engine.list(layout::bucket_records().as_str(), "", None, None, 1).await?;
+        engine
+            .list(layout::bucket_records().as_str(), "", None, None, 1)
+            .await?;
         Ok(S3Store {
             engine: Arc::new(engine),
             buckets: buckets::Buckets::default(),
@@ -193,7 +195,8 @@ impl Store for S3Store {
         upload_id: &str,
         parts: &[CompletedPart],
     ) -> Result<ByteStream> {
-        self.multipart_body_impl(bucket, key, upload_id, parts).await
+        self.multipart_body_impl(bucket, key, upload_id, parts)
+            .await
     }
 
     async fn complete_multipart_with(

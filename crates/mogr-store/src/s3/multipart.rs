@@ -76,9 +76,8 @@ impl S3Store {
             .get_small(&layout::upload(bucket, upload_id, key))
             .await?
             .ok_or(StoreError::NoSuchUpload)?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            StoreError::Io(std::io::Error::other(format!("upload {upload_id}: {e}")))
-        })
+        serde_json::from_slice(&bytes)
+            .map_err(|e| StoreError::Io(std::io::Error::other(format!("upload {upload_id}: {e}"))))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -125,7 +124,11 @@ impl S3Store {
     }
 
     /// The parts stored so far, by number, from one listing (sizes and ETags only).
-    async fn stored_parts(&self, bucket: &str, upload_id: &str) -> Result<Vec<StoredPart>, StoreError> {
+    async fn stored_parts(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+    ) -> Result<Vec<StoredPart>, StoreError> {
         let prefix = layout::parts(bucket, upload_id);
         let mut parts: Vec<StoredPart> = self
             .engine
@@ -198,7 +201,10 @@ impl S3Store {
                 "the request lists no parts".to_string(),
             ));
         }
-        if parts.windows(2).any(|w| w[0].part_number >= w[1].part_number) {
+        if parts
+            .windows(2)
+            .any(|w| w[0].part_number >= w[1].part_number)
+        {
             return Err(StoreError::InvalidPartOrder);
         }
         let mut stored = self.stored_parts(bucket, upload_id).await?;
@@ -258,9 +264,9 @@ impl S3Store {
                     async move {
                         match engine.get(&key, None).await {
                             Ok(Some(res)) => Ok(body_stream(res)),
-                            Ok(None) => Err(std::io::Error::other(
-                                "a part vanished while it was read",
-                            )),
+                            Ok(None) => {
+                                Err(std::io::Error::other("a part vanished while it was read"))
+                            }
                             Err(e) => Err(std::io::Error::other(e)),
                         }
                     }
@@ -387,7 +393,11 @@ impl S3Store {
             stage::discard(&self.engine, &assembled).await;
         }
         self.retire(bucket, key, upload_id).await;
-        let extra_metas = if keep_original { metas[1..].to_vec() } else { metas };
+        let extra_metas = if keep_original {
+            metas[1..].to_vec()
+        } else {
+            metas
+        };
         Ok(CompletedUpload {
             original,
             extra: extra_metas,
@@ -397,7 +407,11 @@ impl S3Store {
     /// Removes an upload's state record first (so it is gone for every node), then its
     /// parts; a failure only leaves unreachable parts behind.
     async fn retire(&self, bucket: &str, key: &str, upload_id: &str) {
-        if let Err(e) = self.engine.delete(&layout::upload(bucket, upload_id, key)).await {
+        if let Err(e) = self
+            .engine
+            .delete(&layout::upload(bucket, upload_id, key))
+            .await
+        {
             tracing::warn!(upload_id, error = %e, "could not drop an upload record");
             return;
         }

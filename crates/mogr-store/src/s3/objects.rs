@@ -9,8 +9,8 @@ use reqwest::StatusCode;
 use super::engine::body_stream;
 use super::{layout, meta, stage, S3Store};
 use crate::types::{
-    validate_key, ByteRange, ByteStream, GetObject, ListPage, ListQuery, ListedObject,
-    ObjectMeta, PutItem, PutOptions,
+    validate_key, ByteRange, ByteStream, GetObject, ListPage, ListQuery, ListedObject, ObjectMeta,
+    PutItem, PutOptions,
 };
 use crate::StoreError;
 
@@ -74,7 +74,7 @@ impl S3Store {
                 return Err(e);
             }
         };
-        let metas: Vec<ObjectMeta> = items.iter().map(|item| in_memory_meta(item)).collect();
+        let metas: Vec<ObjectMeta> = items.iter().map(in_memory_meta).collect();
         self.publish_all(&items, &staged, &metas).await?;
         Ok(metas)
     }
@@ -173,7 +173,11 @@ impl S3Store {
         }
     }
 
-    pub(crate) async fn delete_object_impl(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
+    pub(crate) async fn delete_object_impl(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
         self.buckets.info(&self.engine, bucket).await?;
         validate_key(key)?;
         self.engine.delete(&layout::object(bucket, key)).await
@@ -204,8 +208,11 @@ impl S3Store {
                 last_modified: parse_time(&c.last_modified),
             })
             .collect();
-        let common_prefixes: Vec<String> =
-            page.common_prefixes.iter().map(|p| strip(&p.prefix)).collect();
+        let common_prefixes: Vec<String> = page
+            .common_prefixes
+            .iter()
+            .map(|p| strip(&p.prefix))
+            .collect();
         let is_truncated = page.next_continuation_token.is_some();
         let next_marker = is_truncated
             .then(|| {

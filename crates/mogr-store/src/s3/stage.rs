@@ -131,7 +131,9 @@ pub(crate) async fn stage_stream(
 pub(crate) async fn stage_bytes(engine: &Engine, body: Bytes) -> Result<String, StoreError> {
     let key = layout::staged();
     let len = body.len() as u64;
-    engine.put(&key, reqwest::Body::from(body), Some(len)).await?;
+    engine
+        .put(&key, reqwest::Body::from(body), Some(len))
+        .await?;
     Ok(key)
 }
 

@@ -101,10 +101,19 @@ async fn two_nodes_see_each_others_writes() {
         .await
         .unwrap();
     let parts = [
-        mogr_store::CompletedPart { part_number: 1, etag: p1.etag },
-        mogr_store::CompletedPart { part_number: 2, etag: p2.etag },
+        mogr_store::CompletedPart {
+            part_number: 1,
+            etag: p1.etag,
+        },
+        mogr_store::CompletedPart {
+            part_number: 2,
+            etag: p2.etag,
+        },
     ];
-    let done = a.complete_multipart(&bucket, "mp", &id, &parts).await.unwrap();
+    let done = a
+        .complete_multipart(&bucket, "mp", &id, &parts)
+        .await
+        .unwrap();
     let whole = [part1, part2].concat();
     let got = b.get_object(&bucket, "mp", None).await.unwrap();
     assert_eq!(got.meta.etag, done.etag);
