@@ -319,6 +319,7 @@ if ((built)) && [[ ${MOGR_GARAGE_TESTS:-1} != 0 ]]; then
                     env -u MOGR_SERVER_PID MOGR_ENDPOINT_PORT="$port_a" MOGR_NODE_B_PORT="$port_b" \
                     MOGR_SECRET_ID="$SCALE_ID" MOGR_SECRET_KEY="$SCALE_KEY" \
                     PYTHONDONTWRITEBYTECODE=1 .venv/bin/python -m pytest tests/sdk/test_scaleout.py \
+                    tests/sdk/test_scaleout_fault.py \
                     -q -rfEs --tb=short -p no:cacheprovider
             fi
         else
