@@ -544,4 +544,30 @@ mod tests {
         let off = DurationText::Seconds(0).resolve();
         assert_eq!(off, Ok(None));
     }
+
+    #[test]
+    fn the_store_table_chooses_the_backend() {
+        let file: FileConfig = toml::from_str("").unwrap();
+        assert!(matches!(
+            store_backend(&file.store),
+            Ok(mogr_server::StoreBackend::Local)
+        ));
+        let file: FileConfig = toml::from_str(
+            "[store]\nkind = \"s3\"\nendpoint = \"http://127.0.0.1:3900\"\nbucket = \"mogr\"\n\
+             access_key = \"GK1\"\nsecret_key = \"s\"\n",
+        )
+        .unwrap();
+        match store_backend(&file.store) {
+            Ok(mogr_server::StoreBackend::S3(cfg)) => {
+                assert_eq!(cfg.endpoint, "http://127.0.0.1:3900");
+                assert_eq!(cfg.region, "garage");
+                assert_eq!((cfg.bucket.as_str(), cfg.path_style), ("mogr", true));
+            }
+            other => panic!("expected the S3 backend, got {other:?}"),
+        }
+        let missing: FileConfig = toml::from_str("[store]\nkind = \"s3\"\n").unwrap();
+        assert!(store_backend(&missing.store).is_err());
+        let bogus: FileConfig = toml::from_str("[store]\nkind = \"nfs\"\n").unwrap();
+        assert!(store_backend(&bogus.store).is_err());
+    }
 }

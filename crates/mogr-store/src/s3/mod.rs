@@ -30,7 +30,7 @@ use crate::{Result, Store, StoreError};
 pub use buckets::CACHE_TTL;
 
 /// How to reach the engine.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct S3Config {
     /// Base URL of the engine's S3 API, e.g. `http://127.0.0.1:3900`.
     pub endpoint: String,
@@ -44,6 +44,19 @@ pub struct S3Config {
     pub secret_key: String,
     /// Path-style requests (`endpoint/bucket/key`) rather than virtual-host ones.
     pub path_style: bool,
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret: configurations end up in logs.
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("bucket", &self.bucket)
+            .field("access_key", &self.access_key)
+            .field("path_style", &self.path_style)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A [`Store`] over an S3-compatible engine.
