@@ -110,9 +110,13 @@ impl Store for S3Store {
         if !page.contents.is_empty() {
             return Err(StoreError::BucketNotEmpty);
         }
-        let uploads = self.engine.list_all(&layout::uploads(bucket)).await?;
-        for (key, _, _) in uploads {
-            self.engine.delete(&key).await?;
+        // Unfinished uploads keep a bucket, as on COS.
+        let uploads = self
+            .engine
+            .list(&layout::uploads(bucket), "", None, None, 1)
+            .await?;
+        if !uploads.contents.is_empty() {
+            return Err(StoreError::BucketNotEmpty);
         }
         self.engine.delete(&layout::bucket_settings(bucket)).await?;
         self.engine.delete(&layout::bucket_record(bucket)).await?;

@@ -348,10 +348,7 @@ impl S3Store {
         extra: Vec<PutItem>,
     ) -> Result<CompletedUpload, StoreError> {
         let plan = self.plan(bucket, key, upload_id, parts).await?;
-        for item in &extra {
-            self.buckets.info(&self.engine, &item.bucket).await?;
-            validate_key(&item.key)?;
-        }
+        super::objects::check_items(self, &extra).await?;
         let (assembled, crc64) = self.assemble(bucket, upload_id, &plan).await?;
         let original = ObjectMeta {
             key: key.to_string(),

@@ -56,10 +56,7 @@ impl S3Store {
         &self,
         items: Vec<PutItem>,
     ) -> Result<Vec<ObjectMeta>, StoreError> {
-        for item in &items {
-            self.buckets.info(&self.engine, &item.bucket).await?;
-            validate_key(&item.key)?;
-        }
+        check_items(self, &items).await?;
         let staged = try_join_all(
             items
                 .iter()
@@ -141,18 +138,30 @@ impl S3Store {
             return Err(self.unsatisfiable(bucket, key).await);
         }
         let meta = meta::decode(key, res.headers())?;
-        let served = match (range, res.status()) {
-            (None, _) => None,
-            (Some(_), StatusCode::PARTIAL_CONTENT) => Some(content_range(res.headers())?),
-            // The engine ignored the range: it covered the whole object.
-            (Some(r), _) => match r.resolve(meta.size) {
-                Some((0, last)) if last + 1 == meta.size => Some((0, last)),
-                _ => {
+        // The range is judged against the version the engine opened (its metadata came
+        // with the body); the engine's own answer must agree with it.
+        let served = match range {
+            None => None,
+            Some(r) => {
+                let Some(wanted) = r.resolve(meta.size) else {
+                    return Err(StoreError::InvalidRange {
+                        size: meta.size,
+                        etag: meta.etag,
+                        last_modified: meta.last_modified,
+                    });
+                };
+                let sent = if res.status() == StatusCode::PARTIAL_CONTENT {
+                    content_range(res.headers()).ok()
+                } else {
+                    Some((0, meta.size - 1))
+                };
+                if sent != Some(wanted) {
                     return Err(StoreError::Io(std::io::Error::other(
-                        "the engine ignored a byte range",
-                    )))
+                        "the engine answered another byte range",
+                    )));
                 }
-            },
+                Some(wanted)
+            }
         };
         Ok(GetObject {
             meta,
@@ -247,6 +256,22 @@ fn start_after(query: &ListQuery) -> Option<String> {
         }
     }
     Some(marker.to_string())
+}
+
+/// Refuses a batch with an item that could not be stored (a missing bucket, a bad key, a
+/// body that does not match its `Content-MD5`) before anything is staged.
+pub(crate) async fn check_items(store: &S3Store, items: &[PutItem]) -> Result<(), StoreError> {
+    use md5::{Digest, Md5};
+    for item in items {
+        store.buckets.info(&store.engine, &item.bucket).await?;
+        validate_key(&item.key)?;
+        if let Some(md5) = item.opts.content_md5 {
+            if md5 != <[u8; 16]>::from(Md5::digest(&item.body)) {
+                return Err(StoreError::BadDigest);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The metadata of an in-memory item.
