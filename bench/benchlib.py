@@ -378,17 +378,28 @@ def signed_request(
 # ---------------------------------------------------------------- mogr server
 
 
+# mogr computes every processed response again: the variant cache is off.
+NO_VARIANT_CACHE = "[cache]\nmax_bytes = 0\n"
+
+
 class MogrServer:
     """A throw-away `mogr serve` on loopback with one bucket, path-style addressing."""
 
-    def __init__(self, binary: Path, work: Path):
+    def __init__(self, binary: Path, work: Path, config: str | None = None, name: str = "mogr"):
+        """`config`: TOML text for `--config` (None: the defaults); `name` keeps the data
+        folder, log and config of two servers in one `work` apart."""
         self.port = free_port()
-        self.data = work / "mogr-data"
+        self.data = work / f"{name}-data"
         self.data.mkdir(parents=True, exist_ok=True)
-        self.log_path = work / "mogr.log"
+        self.log_path = work / f"{name}.log"
+        extra = []
+        if config is not None:
+            conf = work / f"{name}.toml"
+            conf.write_text(config)
+            extra = ["--config", str(conf)]
         self.proc = start_server(
             [str(binary), "serve", "--listen", f"127.0.0.1:{self.port}", "--data", str(self.data),
-             "--secret-id", SECRET_ID, "--secret-key", SECRET_KEY],
+             "--secret-id", SECRET_ID, "--secret-key", SECRET_KEY, *extra],
             self.log_path,
         )
         wait_port(self.port, self.proc)

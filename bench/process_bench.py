@@ -92,16 +92,26 @@ def ensure_thumbor() -> Path:
 
 
 class Thumbor:
-    """A throw-away thumbor: file loader on the corpus, unsafe URLs, nothing cached."""
+    """A throw-away thumbor: file loader on the corpus, unsafe URLs, no storage; results are
+    cached only with `result_storage`."""
 
-    def __init__(self, binary: Path, work: Path, processes: int, quality: int):
+    def __init__(self, binary: Path, work: Path, processes: int, quality: int,
+                 result_storage: bool = False, name: str = "thumbor"):
+        """`result_storage`: keep every result in thumbor's file result storage (unsafe URLs
+        included) and serve repeats from it, as mogr's variant cache does."""
         self.port = bl.free_port()
-        conf = work / "thumbor.conf"
+        conf = work / f"{name}.conf"
+        results = (
+            "RESULT_STORAGE = 'thumbor.result_storages.file_storage'\n"
+            f"RESULT_STORAGE_FILE_STORAGE_ROOT_PATH = {str(work / (name + '-results'))!r}\n"
+            "RESULT_STORAGE_STORES_UNSAFE = True\n"
+            "RESULT_STORAGE_EXPIRATION_SECONDS = 0\n"
+        ) if result_storage else "RESULT_STORAGE = None\n"
         conf.write_text(
             "LOADER = 'thumbor.loaders.file_loader'\n"
             f"FILE_LOADER_ROOT_PATH = {str(bl.CORPUS)!r}\n"
             "STORAGE = 'thumbor.storages.no_storage'\n"
-            "RESULT_STORAGE = None\n"
+            + results +
             "ALLOW_UNSAFE_URL = True\n"
             f"QUALITY = {quality}\n"
             f"WEBP_QUALITY = {quality}\n"
@@ -111,7 +121,7 @@ class Thumbor:
         self.proc = bl.start_server(
             [str(binary), "-p", str(self.port), "-i", "127.0.0.1", "-c", str(conf),
              "--processes", str(processes), "-l", "error"],
-            work / "thumbor.log",
+            work / f"{name}.log",
         )
         bl.wait_port(self.port, self.proc, timeout=60)
 
@@ -142,11 +152,13 @@ def run_seconds(args, probe_seconds: float, connections: int) -> int:
 
 
 def measure(server_name, server, job, target, connections, args, work, out_bytes, seconds) -> Cell:
-    """One wrk run; server peak RSS and CPU over exactly that run."""
+    """One wrk run (`target`: one path, or a list spread at random); server peak RSS and CPU
+    over exactly that run."""
     bl.reset_hwm(server.proc.pid)
     cpu0 = bl.tree_cpu_seconds(server.proc.pid)
+    paths = target if isinstance(target, list) else [target]
     res = bl.run_wrk(f"http://127.0.0.1:{server.port}",
-                     bl.wrk_paths_lua("GET", [target], count_statuses=True),
+                     bl.wrk_paths_lua("GET", paths, count_statuses=True),
                      work / "job.lua", connections, args.threads, seconds, timeout=max(30, 2 * seconds))
     cpu = bl.tree_cpu_seconds(server.proc.pid) - cpu0
     return Cell(job.name, server_name, connections, seconds, res.rps, res.p50_ms, res.p99_ms,
@@ -190,7 +202,8 @@ def main() -> None:
             thumbor = Thumbor(thumbor_bin, work, args.thumbor_processes, quality)
             servers = [("thumbor", thumbor)]
             if mogr_bin:
-                mogr = bl.MogrServer(mogr_bin, work)
+                # thumbor keeps no results here, so mogr computes every response too.
+                mogr = bl.MogrServer(mogr_bin, work, config=bl.NO_VARIANT_CACHE)
                 mogr.create_bucket("public-read")
                 for name in sorted({j.source for j in jobs}):
                     mogr.put(name, bl.corpus_file(name).read_bytes())

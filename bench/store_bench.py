@@ -131,6 +131,47 @@ def measure(name, server, op, targets, args, work, body_file) -> Row:
     )
 
 
+def durable_ceiling(work: Path, body: bytes, clients: int, seconds: float) -> float:
+    """Objects per second that `clients` threads can make durable on this disk with no server
+    at all: write 1 MiB to a new file, fsync it, rename it into place, fsync the folder (what
+    any store that acknowledges a PUT only once its bytes are on disk must do at least).
+    nginx's dav PUT does none of the syncs, so on a disk slower than the page cache this
+    ceiling, not nginx, bounds every durable PUT."""
+    import threading
+
+    folder = work / "ceiling"
+    folder.mkdir(exist_ok=True)
+    done = [0] * clients
+    stop = time.monotonic() + seconds
+
+    def writer(slot: int) -> None:
+        n = 0
+        while time.monotonic() < stop:
+            tmp, final = folder / f".tmp-{slot}", folder / f"obj-{slot}-{n % 8}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                os.write(fd, body)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.rename(tmp, final)
+            dfd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+            n += 1
+        done[slot] = n
+
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(done) / (time.monotonic() - t0)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--connections", type=int, default=16, help="concurrent clients (default 16)")
@@ -182,6 +223,12 @@ def main() -> None:
                     bl.log(f"{name} {op}: {args.rounds} x {args.duration} s, -c{args.connections}")
                     rows.append(measure(name, server, op, targets, args, work, body_file))
                     hwm[f"{name} {op}"] = bl.tree_hwm_mb(server.proc.pid)
+            bl.log(f"durable-write ceiling: {args.rounds} x {args.duration} s, {args.connections} threads")
+            ceilings = [durable_ceiling(work, body, args.connections, args.duration)
+                        for _ in range(args.rounds)]
+            rows.append(Row(server="disk (fsync ceiling)", op="PUT", rps=bl.median(ceilings),
+                            mbps=bl.median(ceilings) * OBJECT_SIZE / 1e6, p50=float("nan"),
+                            p99=float("nan"), cpu_ms_per_req=float("nan"), errors=0))
         finally:
             bl.stop(mogr.proc if mogr else None)
             bl.stop(nginx.proc if nginx else None)
@@ -191,6 +238,11 @@ def main() -> None:
     bl.log(f"written {bl.write_report('store', text)}")
 
 
+def fmt(x: float | None, digits: int = 2) -> str:
+    """A number, or an en dash where there is none."""
+    return "–" if x is None or x != x else f"{x:.{digits}f}"
+
+
 def report(rows: list[Row], hwm: dict[str, float], args, access: str) -> str:
     """Markdown: per server, then ratios mogr/nginx."""
     header = (
@@ -198,14 +250,15 @@ def report(rows: list[Row], hwm: dict[str, float], args, access: str) -> str:
         f"{bl.machine_note()}. wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
         f"{args.rounds} round(s) per cell (medians), keys spread at random over {args.objects} "
         f"objects; wrk shares the machine's cores with the server. mogr access: {access}. "
-        "nginx: GET via sendfile, PUT via the dav module (temp file + rename). Peak RSS: VmHWM "
+        "nginx: GET via sendfile, PUT via the dav module (temp file + rename, never synced); mogr syncs "
+        "every object and its folder before it answers. Peak RSS: VmHWM "
         "reset before each cell (nginx: master + workers summed).\n"
     )
     table = bl.markdown_table(
         ["op", "server", "req/s", "MB/s", "p50 ms", "p99 ms", "server CPU ms/req",
          "peak RSS MiB", "errors"],
-        [[r.op, r.server, f"{r.rps:.0f}", f"{r.mbps:.0f}", f"{r.p50:.2f}", f"{r.p99:.2f}",
-          f"{r.cpu_ms_per_req:.2f}", f"{hwm.get(f'{r.server} {r.op}', 0):.1f}", str(r.errors)]
+        [[r.op, r.server, f"{r.rps:.0f}", f"{r.mbps:.0f}", fmt(r.p50), fmt(r.p99),
+          fmt(r.cpu_ms_per_req), fmt(hwm.get(f"{r.server} {r.op}"), 1), str(r.errors)]
          for r in rows],
     )
     parts = [header, table]
@@ -219,6 +272,14 @@ def report(rows: list[Row], hwm: dict[str, float], args, access: str) -> str:
                 bl.ratio(m.p99, n.p99), bl.ratio(m.cpu_ms_per_req, n.cpu_ms_per_req),
                 bl.ratio(hwm.get(f"mogr {op}"), hwm.get(f"nginx {op}")),
             ])
+    ceiling = by.get(("disk (fsync ceiling)", "PUT"))
+    if ceiling:
+        parts.append(
+            "\n\"disk (fsync ceiling)\": no server, no network, no hashing: "
+            f"{args.connections} threads writing 1 MiB files with fsync + rename + folder fsync, "
+            "the most any store that acknowledges a PUT only once it is on disk can do here. "
+            + "; ".join(f"{name} PUT = {bl.ratio(by[(name, 'PUT')].rps, ceiling.rps)} of it"
+                        for name in ("mogr", "nginx") if (name, "PUT") in by) + ".\n")
     if ratio_rows:
         parts += ["\n## Ratios mogr/nginx (throughput: above 1.00x is better; latency, CPU, RSS: below)\n",
                   bl.markdown_table(["op", "req/s", "MB/s", "p50", "p99", "CPU/req", "peak RSS"],

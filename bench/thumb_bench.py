@@ -372,6 +372,21 @@ def describe_body(r: bl.HttpResult) -> str:
     return f"{r.headers.get('content-type')}: {r.body[:160]!r}"
 
 
+# The servers of the server rows: (name, config) for mogr, (name, result storage) for thumbor;
+# PAIRS says which mogr is compared with which thumbor.
+MOGRS = [("mogr", bl.NO_VARIANT_CACHE), ("mogr-cached", None)]
+PEERS = [("thumbor", False), ("thumbor-cached", True)]
+PAIRS = [("mogr", "thumbor", "every response computed (mogr variant cache off, thumbor no result storage)"),
+         ("mogr-cached", "thumbor-cached",
+          "repeats served from a result cache (mogr's default variant cache, thumbor file result storage)")]
+
+
+def WIDTHS(width: int) -> list[int]:  # noqa: N802 (a table, computed)
+    """128 widths from `width` up: distinct URLs of nearly the same work (all of them keep the
+    12 MP photo's JPEG shrink-on-load at the same scale for widths 505-1008)."""
+    return list(range(width, width + 128))
+
+
 def server_rows(args, mogr_bin: Path | None, work: Path) -> tuple[list[pb.Cell], list[str], str]:
     """mogr serve and thumbor on the same photo at each concurrency: (cells, failures, access)."""
     photo = bl.corpus_file(args.photo)
@@ -382,22 +397,39 @@ def server_rows(args, mogr_bin: Path | None, work: Path) -> tuple[list[pb.Cell],
     cells: list[pb.Cell] = []
     failures: list[str] = []
     access = "–"
-    mogr = thumbor = None
+    started = []
     try:
-        # thumbor is told the source's JPEG quality, which mogr inherits.
-        thumbor = pb.Thumbor(pb.ensure_thumbor(), work, args.thumbor_processes, quality)
-        servers = [("thumbor", thumbor)]
+        # Two pairings in one run: both computing every response (mogr's variant cache off,
+        # thumbor without result storage), and both as deployed to serve repeats (mogr's default
+        # variant cache, thumbor's file result storage). thumbor is told the source's JPEG
+        # quality, which mogr inherits.
+        thumbor_bin = pb.ensure_thumbor()
+        servers = []
+        for name, stores in PEERS:
+            server = pb.Thumbor(thumbor_bin, work, args.thumbor_processes, quality,
+                                result_storage=stores, name=name)
+            started.append(server)
+            servers.append((name, server))
         if mogr_bin:
-            mogr = bl.MogrServer(mogr_bin, work)
-            mogr.create_bucket("public-read")
-            mogr.put(photo.name, photo.read_bytes())
-            access = mogr.choose_access(mogr.path(photo.name))
-            servers.insert(0, ("mogr", mogr))
+            for i, (name, config) in enumerate(MOGRS):
+                mogr = bl.MogrServer(mogr_bin, work, config=config, name=name)
+                started.append(mogr)
+                mogr.create_bucket("public-read")
+                mogr.put(photo.name, photo.read_bytes())
+                access = mogr.choose_access(mogr.path(photo.name))
+                servers.insert(i, (name, mogr))
         targets, sizes, probe_s = {}, {}, {}
         for name, server in servers:
-            targets[name] = (server.target("GET", job.source, job.rule) if name == "mogr"
-                             else server.target(job))
-            sizes[name], probe_s[name], error = probe(server.port, targets[name], job.kind)
+            # The uncached pair asks for WIDTHS distinct thumbnails at random: with one URL,
+            # mogr's single flight would answer concurrent identical requests with one
+            # computation, and "every response computed" would not hold.
+            widths = [args.width] if name.endswith("-cached") else WIDTHS(args.width)
+            targets[name] = [
+                server.target("GET", job.source, f"imageMogr2/thumbnail/{w}x")
+                if name.startswith("mogr") else f"/unsafe/{w}x0/{job.source}"
+                for w in widths
+            ]
+            sizes[name], probe_s[name], error = probe(server.port, targets[name][0], job.kind)
             if error:
                 failures.append(f"- {name} `GET {targets[name][:100]}` -> {error}")
                 bl.log(f"server: {name} fails, not measured: {error}")
@@ -410,8 +442,8 @@ def server_rows(args, mogr_bin: Path | None, work: Path) -> tuple[list[pb.Cell],
                 cells.append(pb.measure(name, server, job, targets[name], c, args, work,
                                         sizes[name], seconds))
     finally:
-        bl.stop(mogr.proc if mogr else None)
-        bl.stop(thumbor.proc if thumbor else None)
+        for server in started:
+            bl.stop(server.proc)
     return cells, failures, access
 
 
@@ -471,7 +503,11 @@ def server_report(cells: list[pb.Cell], failures: list[str], access: str, args) 
         f"\n## Server: `GET key?imageMogr2/thumbnail/{args.width}x` vs thumbor "
         f"`/unsafe/{args.width}x0/<file>` ({args.photo})\n",
         f"thumbor {pb.THUMBOR_VERSION} ({args.thumbor_processes} processes, file loader, no "
-        f"storage, no result storage); mogr access: {access}. wrk -t{args.threads}, "
+        f"storage; `thumbor-cached`: file result storage, unsafe URLs stored); `mogr`: variant "
+        f"cache off (`[cache] max_bytes = 0`), `mogr-cached`: the default variant cache. "
+        f"`mogr` and `thumbor` are asked for 128 widths ({args.width}-{args.width + 127} px) at "
+        f"random, so that neither answers concurrent identical requests with one computation; "
+        f"the cached pair for the same URL every time; mogr access: {access}. wrk -t{args.threads}, "
         f"{args.duration} s per cell or longer for slow servers (column s).\n",
     ]
     if cells:
@@ -484,12 +520,13 @@ def server_report(cells: list[pb.Cell], failures: list[str], access: str, args) 
     by = {(c.server, c.connections): c for c in cells}
     ratio_rows = []
     for c in cells:
-        t = by.get(("thumbor", c.connections))
-        if c.server != "mogr" or t is None:
+        pair = next((p for p in PAIRS if p[0] == c.server), None)
+        t = pair and by.get((pair[1], c.connections))
+        if t is None:
             continue
         clean = max(c.error_share, t.error_share) <= pb.MAX_ERROR_SHARE
         ratio_rows.append([
-            str(c.connections), bl.ratio(c.rps, t.rps),
+            pair[2], str(c.connections), bl.ratio(c.rps, t.rps),
             bl.ratio(c.p50, t.p50) if clean else "– (errors)",
             bl.ratio(c.p99, t.p99) if clean else "– (errors)",
             bl.ratio(c.cpu_ms_per_req, t.cpu_ms_per_req), bl.ratio(c.rss_mb, t.rss_mb),
@@ -497,7 +534,7 @@ def server_report(cells: list[pb.Cell], failures: list[str], access: str, args) 
         ])
     if ratio_rows:
         parts += ["\n### Server ratios mogr/thumbor (req/s: above 1.00x is better; the rest: below)\n",
-                  bl.markdown_table(["clients", "req/s", "p50", "p99", "CPU/req", "peak RSS",
+                  bl.markdown_table(["pairing", "clients", "req/s", "p50", "p99", "CPU/req", "peak RSS",
                                      f"target: req/s ≥ {RPS_TARGET:g}x thumbor"], ratio_rows)]
     if failures:
         parts += ["\n### Server requests that failed (not measured)\n", "\n".join(failures)]

@@ -50,8 +50,9 @@ pub async fn get_processed(
     // A missing object is 404 before anything about the rule is judged.
     let meta = state.store.head_object(bucket, key).await?;
     let pipeline = styles::resolve_rule(state, bucket, rule).await?;
-    // Watermark images are read up front: their versions are part of the variant's key.
-    let (assets, inputs) = watermarks::gather(state, ctx, bucket, [&pipeline]).await?;
+    // Watermark images are authorised and versioned up front (their versions are part of the
+    // variant's key); their bytes are read only if the variant is computed.
+    let marks = watermarks::gather(state, ctx, bucket, [&pipeline]).await?;
     let limit = state.images.limits().max_input_bytes;
 
     if meta.size > limit {
@@ -63,7 +64,7 @@ pub async fn get_processed(
 
     let variant_key = state
         .variants
-        .key(bucket, key, &meta.etag, &inputs, &pipeline);
+        .key(bucket, key, &meta.etag, marks.versions(), &pipeline);
     let etag = variant_key.etag();
     if let Some(res) = conditional::response(&ctx.headers, &etag, meta.last_modified)? {
         return Ok(res);
@@ -73,7 +74,7 @@ pub async fn get_processed(
         len,
         mime,
         cache,
-    } = variant::serve(state, &variant_key, pipeline, assets, head).await?;
+    } = variant::serve(state, &variant_key, pipeline, &marks, head).await?;
     let body = match body {
         Some(bytes) if !head => Body::from(bytes),
         _ => Body::empty(),

@@ -61,8 +61,11 @@ pub async fn plan(
         });
     }
     // Watermarks come from the original's bucket, whatever bucket an output goes to.
-    let (assets, _) =
-        watermarks::gather(state, ctx, bucket, rules.iter().map(|r| &r.pipeline)).await?;
+    let assets = watermarks::gather(state, ctx, bucket, rules.iter().map(|r| &r.pipeline))
+        .await?
+        .load(state)
+        .await?
+        .assets;
     Ok(Plan {
         is_pic_info: ops.is_pic_info,
         rules,

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::HeaderMap;
 use mogr_cos::ErrorCode;
-use mogr_image::Assets;
 use mogr_rule::Pipeline;
 use mogr_store::GetObject;
 
 use super::errors::{image_error, record_output};
 use super::pipeline::{cost, ignores_limit_errors, memory_peak};
+use super::watermarks::{Loaded, Watermarks};
 use crate::config::ServerConfig;
 use crate::error_map::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -172,7 +172,7 @@ pub async fn serve(
     state: &AppState,
     key: &VariantKey,
     pipeline: Pipeline,
-    assets: Assets,
+    marks: &Watermarks,
     head: bool,
 ) -> ApiResult<Served> {
     let variants = &state.variants;
@@ -198,7 +198,7 @@ pub async fn serve(
                     leader.finish(Ok(Arc::new(hit.clone())));
                     return Ok(served(hit, CacheOutcome::Hit));
                 }
-                return match compute(state, key, &pipeline, &assets).await {
+                return match compute(state, key, &pipeline, marks).await {
                     Ok((variant, cacheable)) => {
                         let stored = cacheable && variants.cache.enabled();
                         if stored {
@@ -249,13 +249,14 @@ fn served(v: Variant, cache: CacheOutcome) -> Served {
 }
 
 /// Runs the pipeline on the source on the bounded pool. The output may be stored only if it
-/// was made from the version the key names, and is not the original handed back by
-/// `ignore-error/1` (a time limit hit under load must not be remembered).
+/// was made from the versions the key names (source and watermark images), and is not the
+/// original handed back by `ignore-error/1` (a time limit hit under load must not be
+/// remembered).
 async fn compute(
     state: &AppState,
     key: &VariantKey,
     pipeline: &Pipeline,
-    assets: &Assets,
+    marks: &Watermarks,
 ) -> ApiResult<(Variant, bool)> {
     let images = &state.images;
     let limit = images.limits().max_input_bytes;
@@ -272,8 +273,9 @@ async fn compute(
             |shape| memory_peak(images.engine(), [pipeline], false, shape),
         )
         .await?;
+    let Loaded { assets, unchanged } = marks.load(state).await?;
     CacheCounters::bump(&state.variants.cache.counters().engine_runs);
-    let (input, job, assets) = (source.clone(), pipeline.clone(), assets.clone());
+    let (input, job) = (source.clone(), pipeline.clone());
     let outcome = images
         .run(slot, move |engine, budget| {
             let started = Instant::now();
@@ -288,5 +290,5 @@ async fn compute(
         bytes: Bytes::from(out.bytes),
         mime: out.mime.to_string(),
     };
-    Ok((variant, same_version && !fell_back))
+    Ok((variant, same_version && unchanged && !fell_back))
 }

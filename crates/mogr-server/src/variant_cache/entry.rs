@@ -117,9 +117,15 @@ pub fn read_verified(path: &Path, key: &VariantKey) -> Result<(EntryHeader, Vec<
         return Err(EntryError::Damaged("another variant"));
     }
     let len = usize::try_from(header.len).map_err(|_| EntryError::Damaged("too long"))?;
-    let mut body = vec![0u8; len];
-    file.read_exact(&mut body)
+    // read_to_end fills spare capacity without zeroing it first (this is the hit path).
+    let mut body = Vec::with_capacity(len);
+    (&mut file)
+        .take(len as u64)
+        .read_to_end(&mut body)
         .map_err(|_| EntryError::Damaged("body cut short"))?;
+    if body.len() != len {
+        return Err(EntryError::Damaged("body cut short"));
+    }
     if mogr_store::crc64(&body) != header.crc64 {
         return Err(EntryError::Damaged("checksum mismatch"));
     }

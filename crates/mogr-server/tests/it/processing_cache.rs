@@ -446,3 +446,61 @@ fn purge_removes_a_bucket_or_a_prefix() {
     assert!(srv.entry_files().is_empty());
     assert_eq!(cache_header(&srv.get(RULE)), Some("miss"));
 }
+
+/// A watermarked variant is keyed by the watermark image's version too: a hit needs no new
+/// engine run, a replaced watermark image makes a new variant drawn with it, and a deleted one
+/// is refused even though variants drawn with it are still stored.
+#[test]
+fn a_watermark_image_version_is_part_of_the_variant_key() {
+    use base64::Engine as _;
+    let solid = |c: [u8; 4]| {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgba8(image::RgbaImage::from_pixel(8, 8, image::Rgba(c)))
+            .write_to(&mut out, ImageFormat::Png)
+            .unwrap();
+        out.into_inner()
+    };
+    let corner = |bytes: &[u8]| {
+        let img = image::load_from_memory(bytes).unwrap().to_rgb8();
+        img.get_pixel(2, 2).0
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let srv = Cached::with_photo(dir.path(), |_| {});
+    srv.put("wm/logo.png", &solid([255, 0, 0, 255]));
+    let url = format!("http://{}/wm/logo.png", TestServer::vhost(BUCKET));
+    let rule = format!(
+        "imageMogr2/format/png|watermark/1/image/{}/gravity/northwest/dx/0/dy/0/dissolve/100",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&url)
+    );
+
+    let first = srv.get(&rule);
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_eq!(cache_header(&first), Some("miss"));
+    let [r, g, b] = corner(&first.body);
+    assert!(
+        r > 200 && g < 60 && b < 60,
+        "red watermark, got {r},{g},{b}"
+    );
+    let again = srv.get(&rule);
+    assert_eq!(cache_header(&again), Some("hit"));
+    assert_eq!(again.body, first.body);
+    assert_eq!(srv.engine_runs(), 1);
+
+    srv.put("wm/logo.png", &solid([0, 0, 255, 255]));
+    let replaced = srv.get(&rule);
+    assert_eq!(replaced.status, 200, "{}", replaced.text());
+    assert_eq!(cache_header(&replaced), Some("miss"));
+    let [r, g, b] = corner(&replaced.body);
+    assert!(
+        b > 200 && r < 60 && g < 60,
+        "blue watermark, got {r},{g},{b}"
+    );
+    assert_ne!(replaced.header("etag"), first.header("etag"));
+    assert_eq!(srv.engine_runs(), 2);
+
+    assert_eq!(srv.req("DELETE", "wm/logo.png").send().status, 204);
+    let gone = srv.get(&rule);
+    assert_eq!(gone.status, 404, "{}", gone.text());
+    assert_eq!(gone.xml("Code").as_deref(), Some("NoSuchKey"));
+    assert_eq!(srv.engine_runs(), 2);
+}
