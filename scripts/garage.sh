@@ -126,7 +126,15 @@ stop_nodes() {
     for i in 0 1 2; do
         local pidfile="$DIR/node$i/pid"
         if [ -f "$pidfile" ]; then
-            kill "$(cat "$pidfile")" 2> /dev/null || true
+            local pid
+            pid="$(cat "$pidfile")"
+            kill "$pid" 2> /dev/null || true
+            # Garage waits for open client connections on SIGTERM: give it 5 s, then kill it.
+            for _ in $(seq 1 25); do
+                kill -0 "$pid" 2> /dev/null || break
+                sleep 0.2
+            done
+            kill -9 "$pid" 2> /dev/null || true
             rm -f "$pidfile"
         fi
     done

@@ -282,23 +282,23 @@ stop_nodes() {
     done
     NODE_PIDS=()
 }
-# Starts `mogr serve` over the cluster with the given data folder; prints its port.
+# Starts `mogr serve` over the cluster with the given data folder; sets NODE_PORT. (Not run
+# in a command substitution: NODE_PIDS must reach stop_nodes.)
 start_s3_node() {
-    local data=$1 port
-    port=$(free_port)
+    local data=$1
+    NODE_PORT=$(free_port)
     mkdir -p "$data"
     env -u MOGR_CONFIG "$MOGR_BIN" serve --config "$GARAGE_DIR/mogr-store.toml" \
-        --listen "127.0.0.1:$port" --data "$data" --admin-listen off \
+        --listen "127.0.0.1:$NODE_PORT" --data "$data" --admin-listen off \
         --secret-id "$SCALE_ID" --secret-key "$SCALE_KEY" >"$data.log" 2>&1 &
     NODE_PIDS+=($!)
     for _ in $(seq 150); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
+        if (exec 3<>"/dev/tcp/127.0.0.1/$NODE_PORT") 2>/dev/null; then
             return 0
         fi
         sleep 0.2
     done
-    echo "test: mogr over Garage did not open 127.0.0.1:$port:" >&2
+    echo "test: mogr over Garage did not open 127.0.0.1:$NODE_PORT:" >&2
     tail -n 20 "$data.log" >&2
     return 1
 }
@@ -312,7 +312,8 @@ if ((built)) && [[ ${MOGR_GARAGE_TESTS:-1} != 0 ]]; then
         SCALE_ID="AKIDmogrscale$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
         SCALE_KEY=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
         step "two mogr nodes over Garage"
-        if port_a=$(start_s3_node "$WORK/node-a") && port_b=$(start_s3_node "$WORK/node-b"); then
+        if start_s3_node "$WORK/node-a" && port_a=$NODE_PORT &&
+            start_s3_node "$WORK/node-b" && port_b=$NODE_PORT; then
             echo "node A on 127.0.0.1:$port_a, node B on 127.0.0.1:$port_b"
             if ((${venv_ok:-0})); then
                 run_step "Python SDK scale-out tests (two nodes over Garage)" \
