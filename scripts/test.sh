@@ -17,7 +17,8 @@
 #   --no-lint    skip cargo fmt and cargo clippy
 # Environment: MOGR_CI_TESTS=0 skips the image-processing SDK tests (tests/sdk/test_ci.py and
 # tests/node/test/ci.test.js; they run by default); MOGR_NODE_TESTS=0 skips tests/node;
-# MOGR_PLAYGROUND_TESTS=0 skips the browser test.
+# MOGR_PLAYGROUND_TESTS=0 skips the browser test; MOGR_GARAGE_TESTS=0 skips the scale-out tests over
+# a 3-node Garage cluster (scripts/garage.sh; the first run builds garage, 10-20 minutes).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
@@ -60,6 +61,8 @@ stop_server() {
 }
 cleanup() {
     stop_server
+    declare -F stop_nodes >/dev/null && stop_nodes
+    [[ -d "$WORK/garage" ]] && bash scripts/garage.sh stop "$WORK/garage" >/dev/null 2>&1
     rm -rf "$WORK"
     rmdir "$ARTEFACTS" 2>/dev/null
 }
@@ -264,6 +267,69 @@ if ((built)) && [[ -x "$MOGR_BIN" ]]; then
         else
             failed_steps+=("start mogr serve")
         fi
+    fi
+fi
+
+# Scale-out: a 3-node Garage cluster on loopback (scripts/garage.sh builds garage once into
+# ~/.cache/mogr, or reuses it), the S3 backend's contract suite against it, then two mogr nodes
+# over it and tests/sdk/test_scaleout.py against both. MOGR_GARAGE_TESTS=0 skips all of it.
+GARAGE_DIR="$WORK/garage"
+NODE_PIDS=()
+stop_nodes() {
+    for pid in "${NODE_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    NODE_PIDS=()
+}
+# Starts `mogr serve` over the cluster with the given data folder; sets NODE_PORT. (Not run
+# in a command substitution: NODE_PIDS must reach stop_nodes.)
+start_s3_node() {
+    local data=$1
+    NODE_PORT=$(free_port)
+    mkdir -p "$data"
+    env -u MOGR_CONFIG "$MOGR_BIN" serve --config "$GARAGE_DIR/mogr-store.toml" \
+        --listen "127.0.0.1:$NODE_PORT" --data "$data" --admin-listen off \
+        --secret-id "$SCALE_ID" --secret-key "$SCALE_KEY" >"$data.log" 2>&1 &
+    NODE_PIDS+=($!)
+    for _ in $(seq 150); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$NODE_PORT") 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    echo "test: mogr over Garage did not open 127.0.0.1:$NODE_PORT:" >&2
+    tail -n 20 "$data.log" >&2
+    return 1
+}
+if ((built)) && [[ ${MOGR_GARAGE_TESTS:-1} != 0 ]]; then
+    step "Garage cluster (scripts/garage.sh)"
+    if bash scripts/garage.sh start "$GARAGE_DIR"; then
+        # shellcheck disable=SC1091
+        source "$GARAGE_DIR/env"
+        run_step "S3 backend contract suite over Garage" \
+            cargo test -q -p mogr-store --test it s3_contract::
+        SCALE_ID="AKIDmogrscale$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+        SCALE_KEY=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+        step "two mogr nodes over Garage"
+        if start_s3_node "$WORK/node-a" && port_a=$NODE_PORT &&
+            start_s3_node "$WORK/node-b" && port_b=$NODE_PORT; then
+            echo "node A on 127.0.0.1:$port_a, node B on 127.0.0.1:$port_b"
+            if ((${venv_ok:-0})); then
+                run_step "Python SDK scale-out tests (two nodes over Garage)" \
+                    env -u MOGR_SERVER_PID MOGR_ENDPOINT_PORT="$port_a" MOGR_NODE_B_PORT="$port_b" \
+                    MOGR_SECRET_ID="$SCALE_ID" MOGR_SECRET_KEY="$SCALE_KEY" \
+                    PYTHONDONTWRITEBYTECODE=1 .venv/bin/python -m pytest tests/sdk/test_scaleout.py \
+                    tests/sdk/test_scaleout_fault.py \
+                    -q -rfEs --tb=short -p no:cacheprovider
+            fi
+        else
+            failed_steps+=("mogr over Garage")
+        fi
+        stop_nodes
+        bash scripts/garage.sh stop "$GARAGE_DIR"
+    else
+        failed_steps+=("Garage cluster")
     fi
 fi
 

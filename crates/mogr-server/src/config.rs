@@ -68,8 +68,11 @@ impl Default for ConnectionLimits {
 pub struct ServerConfig {
     /// Address to bind (port 0 picks a free port).
     pub listen: SocketAddr,
-    /// Root folder of the local store.
+    /// Root folder of the local store (and of the variant cache and generated credentials
+    /// whatever the backend).
     pub data_dir: PathBuf,
+    /// Where objects live: on local disk under `data_dir`, or in an S3-compatible engine.
+    pub backend: StoreBackend,
     /// `(SecretId, SecretKey)` pairs; any of them may sign any request.
     pub credentials: Vec<(String, String)>,
     /// Region reported in `x-cos-bucket-region`.
@@ -120,6 +123,16 @@ pub struct ServerConfig {
     pub image_idle_hook: Option<crate::processing::pool::IdleHook>,
 }
 
+/// Which storage backend serves the buckets; chosen here, in one place.
+#[derive(Debug, Clone, Default)]
+pub enum StoreBackend {
+    /// The embedded local-disk store under `data_dir`.
+    #[default]
+    Local,
+    /// An S3-compatible engine (Garage, MinIO, Ceph RGW, ...) shared by several mogr nodes.
+    S3(mogr_store::s3::S3Config),
+}
+
 /// The `[cache]` settings.
 #[derive(Debug, Clone)]
 pub struct CacheSettings {
@@ -149,6 +162,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 9000)),
             data_dir: PathBuf::from("./data"),
+            backend: StoreBackend::Local,
             credentials: Vec::new(),
             region: "ap-guangzhou".to_string(),
             vhost_suffix: ".cos.".to_string(),

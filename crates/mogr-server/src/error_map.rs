@@ -1,6 +1,6 @@
 //! The one place where store, auth and body errors become COS errors.
 
-use http::header::CONTENT_RANGE;
+use http::header::{CONTENT_RANGE, RETRY_AFTER};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use mogr_cos::auth::AuthError;
 use mogr_cos::{CosError, ErrorCode};
@@ -108,6 +108,12 @@ impl From<StoreError> for ApiError {
                     .with_header(CONTENT_RANGE, &format!("bytes */{size}"));
             }
             StoreError::InvalidArgument(_) => ErrorCode::InvalidArgument,
+            StoreError::Unavailable(why) => {
+                // The engine's condition, not the request's: SDKs retry 503 SlowDown.
+                tracing::warn!(error = %why, "storage engine unavailable");
+                metrics::counter!(crate::telemetry::metrics::STORE_ERRORS).increment(1);
+                return ApiError::new(ErrorCode::SlowDown).with_header(RETRY_AFTER, "1");
+            }
             StoreError::Io(io) => return io_error(io),
         };
         let message = match code {
@@ -157,4 +163,17 @@ impl From<BodyError> for ApiError {
 /// "Request has expired", `SignatureDoesNotMatch` with StringToSign/FormatString, ...).
 pub fn auth_error(e: AuthError) -> ApiError {
     CosError::from(e).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unavailable_engine_is_503_slow_down_with_retry_after() {
+        let e = ApiError::from(StoreError::Unavailable("connection refused".into()));
+        assert_eq!(e.code(), ErrorCode::SlowDown);
+        assert_eq!(e.code().status().as_u16(), 503);
+        assert_eq!(e.headers.get(RETRY_AFTER).unwrap(), "1");
+    }
 }

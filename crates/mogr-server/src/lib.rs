@@ -31,7 +31,9 @@ pub mod unread_body;
 pub mod variant_cache;
 
 pub use body::BodyTimeouts;
-pub use config::{CacheSettings, ConnectionLimits, ServerConfig, DEFAULT_MAX_OBJECT_SIZE};
+pub use config::{
+    CacheSettings, ConnectionLimits, ServerConfig, StoreBackend, DEFAULT_MAX_OBJECT_SIZE,
+};
 pub use server::{
     router, serve, serve_state, serve_with_admin, serve_with_shutdown, spawn, spawn_state,
 };

@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use axum::Router;
 use http::Extensions;
+use mogr_store::s3::S3Store;
 use mogr_store::{LocalStore, Store};
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::ServerConfig;
+use crate::config::{ServerConfig, StoreBackend};
 use crate::connection::{self, ConnectionSettings};
 use crate::dispatch;
 use crate::header_case;
@@ -28,9 +29,22 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Opens the configured backend: the only place that chooses one.
+pub async fn open_store(cfg: &ServerConfig) -> std::io::Result<Arc<dyn Store>> {
+    match &cfg.backend {
+        StoreBackend::Local => open_local_store(cfg).await,
+        StoreBackend::S3(s3) => {
+            let store = S3Store::open(s3.clone())
+                .await
+                .map_err(std::io::Error::other)?;
+            Ok(Arc::new(store))
+        }
+    }
+}
+
 /// Opens the local store under `cfg.data_dir` (off the runtime: it loads every bucket's
 /// index) and starts aborting multipart uploads older than `cfg.multipart_expiry`.
-pub async fn open_store(cfg: &ServerConfig) -> std::io::Result<Arc<dyn Store>> {
+async fn open_local_store(cfg: &ServerConfig) -> std::io::Result<Arc<dyn Store>> {
     let root = cfg.data_dir.clone();
     let store = tokio::task::spawn_blocking(move || LocalStore::open(root))
         .await

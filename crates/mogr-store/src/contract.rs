@@ -177,6 +177,7 @@ pub async fn object_round_trip(store: &dyn Store) {
     let opts = PutOptions {
         attrs: rich_attrs(),
         content_md5: Some(Md5::digest(&data).into()),
+        length: None,
     };
     let stored = store
         .put_object(&bucket, "photos/cat.jpg", chunked(&data, 7_777), opts)
@@ -306,6 +307,7 @@ pub async fn overwrite_replaces_body_and_attrs(store: &dyn Store) {
     let first = PutOptions {
         attrs: rich_attrs(),
         content_md5: None,
+        length: None,
     };
     store
         .put_object(&bucket, "k", body(b"first version"), first)
@@ -319,6 +321,7 @@ pub async fn overwrite_replaces_body_and_attrs(store: &dyn Store) {
     let second = PutOptions {
         attrs: attrs.clone(),
         content_md5: None,
+        length: None,
     };
     let meta = store
         .put_object(&bucket, "k", body(b"2nd"), second)
@@ -341,6 +344,7 @@ pub async fn bad_digest_keeps_the_old_object(store: &dyn Store) {
     let wrong = PutOptions {
         attrs: rich_attrs(),
         content_md5: Some(Md5::digest(b"something else").into()),
+        length: None,
     };
     let err = store
         .put_object(
@@ -903,6 +907,7 @@ pub async fn multipart_complete(store: &dyn Store) {
     let opts = PutOptions {
         attrs: rich_attrs(),
         content_md5: None,
+        length: None,
     };
     let id = store.create_multipart(&bucket, key, opts).await.unwrap();
     let parts = [
@@ -1169,6 +1174,7 @@ async fn two_part_upload(
     let opts = PutOptions {
         attrs: rich_attrs(),
         content_md5: None,
+        length: None,
     };
     let id = store.create_multipart(bucket, key, opts).await.unwrap();
     let parts = [
@@ -1210,6 +1216,7 @@ fn output(bucket: &str, key: &str, data: &'static [u8]) -> PutItem {
                 ..ObjectAttrs::default()
             },
             content_md5: None,
+            length: None,
         },
     }
 }

@@ -63,6 +63,10 @@ pub enum StoreError {
     /// `InvalidArgument`, e.g. a part number out of range.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// `SlowDown` (503, retried by clients): the storage engine cannot be reached or is
+    /// overloaded right now; nothing of the failed write was made visible.
+    #[error("the storage engine is unavailable: {0}")]
+    Unavailable(String),
     /// `InternalError`.
     #[error("storage I/O error: {0}")]
     Io(#[from] std::io::Error),

@@ -4,6 +4,7 @@
 pub mod contract;
 pub mod error;
 pub mod local;
+pub mod s3;
 pub mod types;
 
 pub use error::StoreError;

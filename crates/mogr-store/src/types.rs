@@ -106,6 +106,10 @@ pub struct ObjectAttrs {
 /// Options for a write.
 #[derive(Debug, Clone, Default)]
 pub struct PutOptions {
+    /// The body's length when the client declared it (`Content-Length`): lets a backend that
+    /// forwards the body announce its length instead of spooling it. A body of another
+    /// length fails the write.
+    pub length: Option<u64>,
     /// Attributes stored with the object.
     pub attrs: ObjectAttrs,
     /// Expected MD5 of the body (`Content-Md5`); a mismatch is `BadDigest` and stores nothing.
@@ -204,11 +208,25 @@ pub struct ListQuery {
     pub max_keys: usize,
 }
 
+/// An object as a listing shows it: only what ListObjects answers, so a backend need not
+/// fetch each object's mogr metadata (CRC-64, content headers) to list a bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    /// The key.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// ETag without quotes, as HEAD reports it.
+    pub etag: String,
+    /// Last write time.
+    pub last_modified: SystemTime,
+}
+
 /// One ListObjects v1 page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListPage {
     /// Objects, in key byte order.
-    pub objects: Vec<ObjectMeta>,
+    pub objects: Vec<ListedObject>,
     /// Common prefixes, in byte order.
     pub common_prefixes: Vec<String>,
     /// More entries follow.

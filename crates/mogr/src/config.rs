@@ -97,6 +97,53 @@ pub struct StoreFile {
     /// Age at which unfinished multipart uploads are aborted: seconds, or a number with a
     /// unit (`"90s"`, `"30m"`, `"12h"`, `"7d"`); 0 keeps them for ever.
     multipart_expiry: Option<DurationText>,
+    /// `local` (default) or `s3`.
+    kind: Option<String>,
+    /// S3 engine URL, e.g. `http://127.0.0.1:3900`.
+    endpoint: Option<String>,
+    /// S3 region the engine expects in signatures.
+    region: Option<String>,
+    /// The engine bucket that holds every mogr bucket as a top-level prefix.
+    bucket: Option<String>,
+    /// Engine access key id.
+    access_key: Option<String>,
+    /// Engine secret key, inline ...
+    secret_key: Option<String>,
+    /// ... or in a file of its own.
+    secret_key_file: Option<PathBuf>,
+    /// Path-style addressing (`endpoint/bucket/key`; default true, what Garage and MinIO use).
+    path_style: Option<bool>,
+}
+
+/// The storage backend the `[store]` table chooses.
+fn store_backend(store: &StoreFile) -> Result<mogr_server::StoreBackend, String> {
+    match store.kind.as_deref().unwrap_or("local") {
+        "local" => Ok(mogr_server::StoreBackend::Local),
+        "s3" => {
+            let need = |v: &Option<String>, name: &str| {
+                v.clone()
+                    .ok_or_else(|| format!("store.kind = \"s3\" needs store.{name}"))
+            };
+            let secret_key = match (&store.secret_key, &store.secret_key_file) {
+                (Some(key), None) => key.clone(),
+                (None, Some(path)) => read_key_file(path).map_err(|e| e.to_string())?,
+                _ => {
+                    return Err(
+                        "store: give exactly one of secret_key and secret_key_file".to_string()
+                    )
+                }
+            };
+            Ok(mogr_server::StoreBackend::S3(mogr_store::s3::S3Config {
+                endpoint: need(&store.endpoint, "endpoint")?,
+                region: store.region.clone().unwrap_or_else(|| "garage".to_string()),
+                bucket: need(&store.bucket, "bucket")?,
+                access_key: need(&store.access_key, "access_key")?,
+                secret_key,
+                path_style: store.path_style.unwrap_or(true),
+            }))
+        }
+        other => Err(format!("store.kind `{other}`: use local or s3")),
+    }
 }
 
 /// A duration in a config file: whole seconds, or text with a unit.
@@ -390,7 +437,12 @@ pub fn serve(args: ServeArgs) -> Result<(), CliError> {
         })?,
         None => defaults.multipart_expiry,
     };
+    let backend = store_backend(&file.store).map_err(|detail| CliError::Config {
+        path: config_path(&args),
+        detail,
+    })?;
     let mut cfg = mogr_server::ServerConfig {
+        backend,
         listen: args
             .listen
             .or(file.listen)
@@ -446,10 +498,16 @@ pub fn serve(args: ServeArgs) -> Result<(), CliError> {
             .local_addr()
             .map_err(|e| CliError::Other(e.to_string()))?;
         let admin = bind_admin(admin).await?;
-        announce(format_args!(
-            "mogr listening on http://{addr} (data: {})",
-            cfg.data_dir.display()
-        ));
+        match &cfg.backend {
+            mogr_server::StoreBackend::Local => announce(format_args!(
+                "mogr listening on http://{addr} (data: {})",
+                cfg.data_dir.display()
+            )),
+            mogr_server::StoreBackend::S3(s3) => announce(format_args!(
+                "mogr listening on http://{addr} (objects: {} bucket {})",
+                s3.endpoint, s3.bucket
+            )),
+        }
         if let Some(admin_addr) = admin.as_ref().and_then(|l| l.local_addr().ok()) {
             announce(format_args!(
                 "mogr admin on http://{admin_addr} (playground at /, /metrics, /health, /ready)"
@@ -486,5 +544,31 @@ mod tests {
         assert!(parse_duration_secs("99999999999999999999d").is_err());
         let off = DurationText::Seconds(0).resolve();
         assert_eq!(off, Ok(None));
+    }
+
+    #[test]
+    fn the_store_table_chooses_the_backend() {
+        let file: FileConfig = toml::from_str("").unwrap();
+        assert!(matches!(
+            store_backend(&file.store),
+            Ok(mogr_server::StoreBackend::Local)
+        ));
+        let file: FileConfig = toml::from_str(
+            "[store]\nkind = \"s3\"\nendpoint = \"http://127.0.0.1:3900\"\nbucket = \"mogr\"\n\
+             access_key = \"GK1\"\nsecret_key = \"s\"\n",
+        )
+        .unwrap();
+        match store_backend(&file.store) {
+            Ok(mogr_server::StoreBackend::S3(cfg)) => {
+                assert_eq!(cfg.endpoint, "http://127.0.0.1:3900");
+                assert_eq!(cfg.region, "garage");
+                assert_eq!((cfg.bucket.as_str(), cfg.path_style), ("mogr", true));
+            }
+            other => panic!("expected the S3 backend, got {other:?}"),
+        }
+        let missing: FileConfig = toml::from_str("[store]\nkind = \"s3\"\n").unwrap();
+        assert!(store_backend(&missing.store).is_err());
+        let bogus: FileConfig = toml::from_str("[store]\nkind = \"nfs\"\n").unwrap();
+        assert!(store_backend(&bogus.store).is_err());
     }
 }

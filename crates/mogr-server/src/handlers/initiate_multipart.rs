@@ -17,6 +17,7 @@ pub async fn handle(state: &AppState, ctx: &RequestCtx) -> ApiResult<Response> {
     let opts = PutOptions {
         attrs: attrs_from_request(&ctx.headers)?,
         content_md5: None,
+        length: None,
     };
     let upload_id = state.store.create_multipart(bucket, &ctx.key, opts).await?;
     let result = InitiateMultipartUploadResult {

@@ -13,11 +13,13 @@ use crate::object_headers::{attrs_from_request, content_md5, write_integrity};
 use crate::respond;
 use crate::state::AppState;
 
-/// The options a PUT stores: attributes from the headers and the expected `Content-MD5`.
+/// The options a PUT stores: attributes from the headers, the expected `Content-MD5` and the
+/// declared length.
 pub fn put_options(ctx: &RequestCtx) -> ApiResult<PutOptions> {
     Ok(PutOptions {
         attrs: attrs_from_request(&ctx.headers)?,
         content_md5: content_md5(&ctx.headers)?,
+        length: ctx.content_length(),
     })
 }
 

@@ -83,6 +83,7 @@ pub fn output_items(plan: &Plan, production: &Production) -> Vec<PutItem> {
                     ..ObjectAttrs::default()
                 },
                 content_md5: None,
+                length: None,
             },
         })
         .collect()

@@ -15,7 +15,7 @@ use super::layout::{
 };
 use super::record::{self, join_time, RecordHeader};
 use super::snapshot;
-use crate::types::{Acl, BucketInfo, BucketSettings, ObjectAttrs, ObjectMeta};
+use crate::types::{Acl, BucketInfo, BucketSettings, ListedObject, ObjectAttrs};
 
 /// What the index keeps per key: enough for a listing without touching the disk.
 #[derive(Debug, Clone)]
@@ -41,15 +41,13 @@ impl IndexEntry {
         }
     }
 
-    /// Listing metadata (listings carry no HTTP attributes).
-    pub(crate) fn to_meta(&self, key: &str) -> ObjectMeta {
-        ObjectMeta {
+    /// The entry as a listing shows it.
+    pub(crate) fn to_listed(&self, key: &str) -> ListedObject {
+        ListedObject {
             key: key.to_string(),
             size: self.size,
             etag: self.etag.clone(),
-            crc64: self.crc64,
             last_modified: self.last_modified,
-            attrs: ObjectAttrs::default(),
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
-use crate::types::{ListPage, ListQuery, ObjectMeta};
+use crate::types::{ListPage, ListQuery, ListedObject};
 
 /// Most entries one page may hold, whatever the request asks.
 pub(crate) const MAX_LIST_KEYS: usize = 1000;
@@ -19,7 +19,7 @@ pub(crate) const MAX_LIST_KEYS: usize = 1000;
 pub(crate) fn page<V>(
     index: &BTreeMap<String, V>,
     query: &ListQuery,
-    meta: impl Fn(&str, &V) -> ObjectMeta,
+    meta: impl Fn(&str, &V) -> ListedObject,
 ) -> ListPage {
     let max = query.max_keys.min(MAX_LIST_KEYS);
     let prefix = query.prefix.as_str();
@@ -119,13 +119,11 @@ mod tests {
             marker: marker.into(),
             max_keys: max,
         };
-        let page = page(index, &query, |k, _| ObjectMeta {
+        let page = page(index, &query, |k, _| ListedObject {
             key: k.to_string(),
             size: 0,
             etag: String::new(),
-            crc64: 0,
             last_modified: UNIX_EPOCH,
-            attrs: Default::default(),
         });
         assert_eq!(page.is_truncated, page.next_marker.is_some());
         let keys = page.objects.into_iter().map(|o| o.key).collect();

@@ -35,7 +35,7 @@ mod multipart;
 mod objects;
 mod record;
 mod snapshot;
-mod upload_list;
+pub(crate) mod upload_list;
 mod writer;
 
 use std::collections::BTreeMap;
@@ -243,7 +243,7 @@ impl Store for LocalStore {
         // A page visits at most `max_keys` entries and skips each rolled-up group with one
         // seek, so the read lock is held for a bounded time whatever the bucket's size.
         let index = bucket.index();
-        Ok(list::page(&index, query, |key, entry| entry.to_meta(key)))
+        Ok(list::page(&index, query, |key, entry| entry.to_listed(key)))
     }
 
     async fn create_multipart(&self, bucket: &str, key: &str, opts: PutOptions) -> Result<String> {

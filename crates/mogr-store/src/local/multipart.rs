@@ -199,6 +199,7 @@ impl LocalStore {
             opts: PutOptions {
                 attrs: upload.attrs,
                 content_md5: None,
+                length: None,
             },
             parts,
         })

@@ -56,6 +56,7 @@ async fn state_survives_a_reopen() {
         let opts = PutOptions {
             attrs: attrs.clone(),
             content_md5: None,
+            length: None,
         };
         store
             .put_object(BUCKET, "a/b.png", body(b"png bytes"), opts)

@@ -6,3 +6,4 @@ mod local_disk;
 mod local_index;
 mod local_settings;
 mod local_stream;
+mod s3_contract;

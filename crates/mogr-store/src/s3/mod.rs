@@ -1,0 +1,243 @@
+//! The S3 backend: mogr's buckets and objects kept in an existing S3-compatible engine
+//! (Garage, MinIO, Ceph RGW, AWS S3, COS), so several stateless mogr nodes can serve the
+//! same data; the engine does replication and placement.
+//!
+//! All mogr buckets live in one engine bucket, each as a top-level key prefix (this needs
+//! only the rights to one bucket on every engine). mogr's own records (bucket facts,
+//! settings, unfinished uploads, staged bodies) live under a reserved `.mogr/` prefix that
+//! no mogr bucket name can produce.
+
+mod buckets;
+mod engine;
+mod layout;
+mod meta;
+mod multipart;
+mod objects;
+mod stage;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::types::{
+    validate_bucket, Acl, BucketInfo, BucketSettings, ByteRange, ByteStream, CompletedPart,
+    CompletedUpload, GetObject, ListPage, ListQuery, ListUploadsPage, ListUploadsQuery,
+    MultipartUpload, ObjectMeta, PartInfo, PutItem, PutOptions,
+};
+use crate::{Result, Store, StoreError};
+
+/// How long a node caches what it read of a bucket (record, ACL, settings).
+pub use buckets::CACHE_TTL;
+
+/// How to reach the engine.
+#[derive(Clone, PartialEq, Eq)]
+pub struct S3Config {
+    /// Base URL of the engine's S3 API, e.g. `http://127.0.0.1:3900`.
+    pub endpoint: String,
+    /// Region the engine expects in signatures (`garage` for Garage).
+    pub region: String,
+    /// The engine bucket holding every mogr bucket.
+    pub bucket: String,
+    /// Access key id.
+    pub access_key: String,
+    /// Secret key.
+    pub secret_key: String,
+    /// Path-style requests (`endpoint/bucket/key`) rather than virtual-host ones.
+    pub path_style: bool,
+}
+
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret: configurations end up in logs.
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("bucket", &self.bucket)
+            .field("access_key", &self.access_key)
+            .field("path_style", &self.path_style)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A [`Store`] over an S3-compatible engine.
+pub struct S3Store {
+    engine: Arc<engine::Engine>,
+    buckets: buckets::Buckets,
+}
+
+impl S3Store {
+    /// Connects to the engine and checks that its bucket answers; an engine that cannot be
+    /// reached is [`StoreError::Unavailable`].
+    pub async fn open(cfg: S3Config) -> Result<S3Store> {
+        let engine = engine::Engine::new(&cfg)?;
+        engine
+            .list(layout::bucket_records().as_str(), "", None, None, 1)
+            .await?;
+        Ok(S3Store {
+            engine: Arc::new(engine),
+            buckets: buckets::Buckets::default(),
+        })
+    }
+}
+
+#[async_trait]
+impl Store for S3Store {
+    async fn create_bucket(&self, bucket: &str, acl: Acl) -> Result<()> {
+        validate_bucket(bucket)?;
+        match self.buckets.info(&self.engine, bucket).await {
+            Ok(_) => return Err(StoreError::BucketAlreadyExists),
+            Err(StoreError::NoSuchBucket) => {}
+            Err(e) => return Err(e),
+        }
+        let info = BucketInfo {
+            name: bucket.to_string(),
+            created: meta::now(),
+            acl,
+        };
+        self.buckets.write(&self.engine, &info).await
+    }
+
+    async fn head_bucket(&self, bucket: &str) -> Result<BucketInfo> {
+        self.buckets.info(&self.engine, bucket).await
+    }
+
+    async fn delete_bucket(&self, bucket: &str) -> Result<()> {
+        self.buckets.info(&self.engine, bucket).await?;
+        let page = self
+            .engine
+            .list(&layout::objects(bucket), "", None, None, 1)
+            .await?;
+        if !page.contents.is_empty() {
+            return Err(StoreError::BucketNotEmpty);
+        }
+        // Unfinished uploads keep a bucket, as on COS.
+        let uploads = self
+            .engine
+            .list(&layout::uploads(bucket), "", None, None, 1)
+            .await?;
+        if !uploads.contents.is_empty() {
+            return Err(StoreError::BucketNotEmpty);
+        }
+        self.engine.delete(&layout::bucket_settings(bucket)).await?;
+        self.engine.delete(&layout::bucket_record(bucket)).await?;
+        self.buckets.forget(bucket);
+        Ok(())
+    }
+
+    async fn list_buckets(&self) -> Result<Vec<BucketInfo>> {
+        self.buckets.all(&self.engine).await
+    }
+
+    async fn set_bucket_acl(&self, bucket: &str, acl: Acl) -> Result<()> {
+        let mut info = self.buckets.info(&self.engine, bucket).await?;
+        info.acl = acl;
+        self.buckets.write(&self.engine, &info).await
+    }
+
+    async fn bucket_settings(&self, bucket: &str) -> Result<BucketSettings> {
+        self.buckets.settings(&self.engine, bucket).await
+    }
+
+    async fn put_bucket_settings(&self, bucket: &str, settings: BucketSettings) -> Result<()> {
+        self.buckets
+            .put_settings(&self.engine, bucket, settings)
+            .await
+    }
+
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: ByteStream,
+        opts: PutOptions,
+    ) -> Result<ObjectMeta> {
+        self.put_object_impl(bucket, key, body, opts).await
+    }
+
+    async fn put_objects_atomic(&self, items: Vec<PutItem>) -> Result<Vec<ObjectMeta>> {
+        self.put_objects_atomic_impl(items).await
+    }
+
+    async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
+        self.head_object_impl(bucket, key).await
+    }
+
+    async fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: Option<ByteRange>,
+    ) -> Result<GetObject> {
+        self.get_object_impl(bucket, key, range).await
+    }
+
+    async fn delete_object(&self, bucket: &str, key: &str) -> Result<()> {
+        self.delete_object_impl(bucket, key).await
+    }
+
+    async fn list_objects(&self, bucket: &str, query: &ListQuery) -> Result<ListPage> {
+        self.list_objects_impl(bucket, query).await
+    }
+
+    async fn create_multipart(&self, bucket: &str, key: &str, opts: PutOptions) -> Result<String> {
+        self.create_multipart_impl(bucket, key, opts).await
+    }
+
+    async fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        body: ByteStream,
+        content_md5: Option<[u8; 16]>,
+    ) -> Result<PartInfo> {
+        self.upload_part_impl(bucket, key, upload_id, part_number, body, content_md5)
+            .await
+    }
+
+    async fn list_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<MultipartUpload> {
+        self.list_parts_impl(bucket, key, upload_id).await
+    }
+
+    async fn multipart_body(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+    ) -> Result<ByteStream> {
+        self.multipart_body_impl(bucket, key, upload_id, parts)
+            .await
+    }
+
+    async fn complete_multipart_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+        keep_original: bool,
+        extra: Vec<PutItem>,
+    ) -> Result<CompletedUpload> {
+        self.complete_multipart_with_impl(bucket, key, upload_id, parts, keep_original, extra)
+            .await
+    }
+
+    async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()> {
+        self.abort_multipart_impl(bucket, key, upload_id).await
+    }
+
+    async fn list_multipart_uploads(
+        &self,
+        bucket: &str,
+        query: &ListUploadsQuery,
+    ) -> Result<ListUploadsPage> {
+        self.list_multipart_uploads_impl(bucket, query).await
+    }
+}
