@@ -22,6 +22,9 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$(pwd)
+# CI may start this with no stdin at all; nothing here reads it, and a closed fd 0 would be
+# reused by the first file a child opens.
+exec </dev/null
 
 lint=1
 cargo_tests=1

@@ -29,6 +29,24 @@ pub enum Gravity {
     SouthEast,
 }
 
+impl From<mogr_rule::Gravity> for Gravity {
+    /// The anchor of a parsed `gravity` (crops, thumbnails' pads, watermarks).
+    fn from(g: mogr_rule::Gravity) -> Gravity {
+        use mogr_rule::Gravity as Rule;
+        match g {
+            Rule::NorthWest => Gravity::NorthWest,
+            Rule::North => Gravity::North,
+            Rule::NorthEast => Gravity::NorthEast,
+            Rule::West => Gravity::West,
+            Rule::Center => Gravity::Center,
+            Rule::East => Gravity::East,
+            Rule::SouthWest => Gravity::SouthWest,
+            Rule::South => Gravity::South,
+            Rule::SouthEast => Gravity::SouthEast,
+        }
+    }
+}
+
 /// Where a box sits along one axis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Edge {

@@ -1,6 +1,6 @@
 //! From a parsed `imageMogr2` operation to the transform that executes it: one line per op.
 
-use mogr_rule::{Axis, Gravity as RuleGravity, Op, Rgb, ThumbSize};
+use mogr_rule::{Axis, Op, Rgb, ThumbSize};
 
 use crate::ops::blur::Blur;
 use crate::ops::bright::Bright;
@@ -32,7 +32,7 @@ pub fn transform_for(op: &Op) -> Option<Box<dyn Transform>> {
         } => Box::new(Crop {
             width,
             height,
-            gravity: gravity(g),
+            gravity: Gravity::from(g),
             dx,
             dy,
         }),
@@ -93,21 +93,6 @@ pub fn geometry(size: ThumbSize) -> ResizeGeometry {
         ThumbSize::Area(a) => ResizeGeometry::Area(u64::from(a)),
         ThumbSize::EdgeCover { long, short } => ResizeGeometry::EdgeCover { long, short },
         ThumbSize::EdgeFill { long, short } => ResizeGeometry::EdgeFill { long, short },
-    }
-}
-
-/// The anchor of a parsed `gravity`.
-fn gravity(g: RuleGravity) -> Gravity {
-    match g {
-        RuleGravity::NorthWest => Gravity::NorthWest,
-        RuleGravity::North => Gravity::North,
-        RuleGravity::NorthEast => Gravity::NorthEast,
-        RuleGravity::West => Gravity::West,
-        RuleGravity::Center => Gravity::Center,
-        RuleGravity::East => Gravity::East,
-        RuleGravity::SouthWest => Gravity::SouthWest,
-        RuleGravity::South => Gravity::South,
-        RuleGravity::SouthEast => Gravity::SouthEast,
     }
 }
 
@@ -178,6 +163,6 @@ mod tests {
         let Op::Crop { gravity: g, .. } = op else {
             panic!("{op:?}")
         };
-        assert_eq!(gravity(g), Gravity::SouthEast);
+        assert_eq!(Gravity::from(g), Gravity::SouthEast);
     }
 }

@@ -6,7 +6,7 @@
 //! covers the image evenly whatever the gravity.
 
 use image::{DynamicImage, RgbaImage};
-use mogr_rule::{Gravity as RuleGravity, Watermark};
+use mogr_rule::Watermark;
 
 use crate::error::Result;
 use crate::limits::Limits;
@@ -66,7 +66,7 @@ impl Overlay {
                 .into_rgba8();
         }
         let size = Size::new(mark.width(), mark.height());
-        let (x, y) = gravity(watermark.gravity).place(
+        let (x, y) = Gravity::from(watermark.gravity).place(
             canvas,
             size,
             i64::from(watermark.dx),
@@ -141,21 +141,6 @@ impl Transform for Overlay {
             canvas.draw(&self.mark, x, y);
         }
         Ok(canvas.into_frame())
-    }
-}
-
-/// The engine's anchor for a rule gravity.
-fn gravity(g: RuleGravity) -> Gravity {
-    match g {
-        RuleGravity::NorthWest => Gravity::NorthWest,
-        RuleGravity::North => Gravity::North,
-        RuleGravity::NorthEast => Gravity::NorthEast,
-        RuleGravity::West => Gravity::West,
-        RuleGravity::Center => Gravity::Center,
-        RuleGravity::East => Gravity::East,
-        RuleGravity::SouthWest => Gravity::SouthWest,
-        RuleGravity::South => Gravity::South,
-        RuleGravity::SouthEast => Gravity::SouthEast,
     }
 }
 
