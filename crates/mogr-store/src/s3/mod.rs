@@ -7,7 +7,9 @@
 //! settings, unfinished uploads, staged bodies) live under a reserved `.mogr/` prefix that
 //! no mogr bucket name can produce.
 
+mod batch;
 mod buckets;
+mod commit;
 mod engine;
 mod layout;
 mod meta;
@@ -15,19 +17,24 @@ mod multipart;
 mod objects;
 mod stage;
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use async_trait::async_trait;
 
 use crate::types::{
-    validate_bucket, Acl, BucketInfo, BucketSettings, ByteRange, ByteStream, CompletedPart,
-    CompletedUpload, GetObject, ListPage, ListQuery, ListUploadsPage, ListUploadsQuery,
-    MultipartUpload, ObjectMeta, PartInfo, PutItem, PutOptions,
+    validate_bucket, Acl, BucketInfo, BucketSettings, ByteRange, ByteStream, GetObject, ListPage,
+    ListQuery, ListUploadsPage, ListUploadsQuery, MultipartUpload, ObjectMeta, PartInfo,
+    PutOptions,
 };
-use crate::{Result, Store, StoreError};
+use crate::{Result, Stage, Store, StoreError};
 
 /// How long a node caches what it read of a bucket (record, ACL, settings).
 pub use buckets::CACHE_TTL;
+pub use commit::{Swept, COMMIT_GRACE, STAGED_GRACE};
+
+/// How often each node sweeps the engine for interrupted commits and stale staged bodies.
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
 /// How to reach the engine.
 #[derive(Clone, PartialEq, Eq)]
@@ -63,6 +70,9 @@ impl std::fmt::Debug for S3Config {
 pub struct S3Store {
     engine: Arc<engine::Engine>,
     buckets: buckets::Buckets,
+    /// Whether the next commit stops right after writing its record (crash tests).
+    #[cfg(feature = "crash-points")]
+    crash: std::sync::atomic::AtomicBool,
 }
 
 impl S3Store {
@@ -73,10 +83,51 @@ impl S3Store {
         engine
             .list(layout::bucket_records().as_str(), "", None, None, 1)
             .await?;
+        let engine = Arc::new(engine);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(sweep_forever(Arc::downgrade(&engine)));
+        }
         Ok(S3Store {
-            engine: Arc::new(engine),
+            engine,
             buckets: buckets::Buckets::default(),
+            #[cfg(feature = "crash-points")]
+            crash: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Finishes commits interrupted more than `commit_grace` ago and drops staged bodies
+    /// older than `staged_grace`. Every node does this every [`SWEEP_INTERVAL`] with
+    /// [`COMMIT_GRACE`] and [`STAGED_GRACE`]; tests call it with shorter ones.
+    pub async fn sweep(&self, commit_grace: Duration, staged_grace: Duration) -> Result<Swept> {
+        commit::sweep(&self.engine, commit_grace, staged_grace).await
+    }
+
+    /// Make the next commit of several objects stop right after writing its record, as if
+    /// the node died there (crash tests).
+    #[cfg(feature = "crash-points")]
+    #[doc(hidden)]
+    pub fn crash_after_commit_record(&self) {
+        self.crash.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether a crash is armed for this commit (consumed).
+    #[cfg(feature = "crash-points")]
+    fn take_crash_point(&self) -> bool {
+        self.crash.swap(false, std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Sweeps every [`SWEEP_INTERVAL`] until the store is dropped. Nodes start at different
+/// times, so their sweeps rarely meet; when they do, every step is idempotent.
+async fn sweep_forever(engine: Weak<engine::Engine>) {
+    loop {
+        tokio::time::sleep(SWEEP_INTERVAL).await;
+        let Some(engine) = engine.upgrade() else {
+            return;
+        };
+        if let Err(e) = commit::sweep(&engine, COMMIT_GRACE, STAGED_GRACE).await {
+            tracing::warn!(error = %e, "engine sweep failed; retried at the next interval");
+        }
     }
 }
 
@@ -154,8 +205,8 @@ impl Store for S3Store {
         self.put_object_impl(bucket, key, body, opts).await
     }
 
-    async fn put_objects_atomic(&self, items: Vec<PutItem>) -> Result<Vec<ObjectMeta>> {
-        self.put_objects_atomic_impl(items).await
+    fn stage(&self) -> Box<dyn Stage + '_> {
+        Box::new(batch::S3Stage::new(self))
     }
 
     async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
@@ -203,30 +254,6 @@ impl Store for S3Store {
         upload_id: &str,
     ) -> Result<MultipartUpload> {
         self.list_parts_impl(bucket, key, upload_id).await
-    }
-
-    async fn multipart_body(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-        parts: &[CompletedPart],
-    ) -> Result<ByteStream> {
-        self.multipart_body_impl(bucket, key, upload_id, parts)
-            .await
-    }
-
-    async fn complete_multipart_with(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-        parts: &[CompletedPart],
-        keep_original: bool,
-        extra: Vec<PutItem>,
-    ) -> Result<CompletedUpload> {
-        self.complete_multipart_with_impl(bucket, key, upload_id, parts, keep_original, extra)
-            .await
     }
 
     async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()> {

@@ -127,16 +127,6 @@ pub(crate) async fn stage_stream(
     Ok((key, result.digests()))
 }
 
-/// Writes an in-memory body under a fresh staged key.
-pub(crate) async fn stage_bytes(engine: &Engine, body: Bytes) -> Result<String, StoreError> {
-    let key = layout::staged();
-    let len = body.len() as u64;
-    engine
-        .put(&key, reqwest::Body::from(body), Some(len))
-        .await?;
-    Ok(key)
-}
-
 /// Publishes staged `staged` as `dest` with `meta`, then drops the staged copy.
 pub(crate) async fn publish(
     engine: &Engine,

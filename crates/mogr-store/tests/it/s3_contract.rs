@@ -51,6 +51,7 @@ s3_contract_test!(
     listing_prefix_delimiter_marker,
     paging_visits_every_key_once,
     atomic_batch_is_all_or_nothing,
+    staged_writes_wait_for_publish,
     multipart_complete,
     multipart_errors_and_abort,
     multipart_with_outputs_commits_together,
@@ -144,4 +145,79 @@ async fn an_unreachable_engine_is_unavailable() {
         Err(e) => panic!("expected Unavailable, got {e}"),
         Ok(_) => panic!("opened a store on a closed port"),
     }
+}
+
+/// The body of `key`, or `None` when there is no such object.
+async fn read(store: &S3Store, bucket: &str, key: &str) -> Option<Vec<u8>> {
+    use mogr_store::{Store, StoreError};
+    match store.get_object(bucket, key, None).await {
+        Ok(got) => Some(mogr_store::contract::read_all(got.body).await),
+        Err(StoreError::NoSuchKey) => None,
+        Err(e) => panic!("{key}: {e}"),
+    }
+}
+
+/// A node that dies right after writing a commit's record (before any copy) leaves nothing
+/// visible; the sweep of another node then publishes the whole commit, except over an
+/// object a client wrote after the commit's objects were staged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_commit_is_finished_by_another_nodes_sweep() {
+    use mogr_store::contract::{body, fresh_bucket};
+    use mogr_store::{PutOptions, Store};
+    use std::time::Duration;
+
+    let Some(cfg) = engine_config() else { return };
+    let dying = S3Store::open(cfg.clone()).await.expect("node a");
+    let bucket = fresh_bucket(&dying, "sweep").await;
+    let put = |key: &'static str, data: &'static [u8]| {
+        dying.put_object(&bucket, key, body(data), PutOptions::default())
+    };
+    put("photo.jpg", b"old").await.unwrap();
+    dying.crash_after_commit_record();
+    let mut stage = dying.stage();
+    for (key, data) in [
+        ("photo.jpg", &b"new original"[..]),
+        ("thumb.png", b"thumb"),
+        ("later.png", b"staged first"),
+    ] {
+        stage
+            .put(&bucket, key, body(data), PutOptions::default())
+            .await
+            .unwrap();
+    }
+    assert!(stage.publish().await.is_err(), "the commit did not stop");
+    assert_eq!(
+        read(&dying, &bucket, "photo.jpg").await.as_deref(),
+        Some(&b"old"[..])
+    );
+    assert_eq!(read(&dying, &bucket, "thumb.png").await, None);
+    // Written by a client after the commit staged its own version.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    put("later.png", b"written later").await.unwrap();
+    drop(dying);
+
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let other = S3Store::open(cfg).await.expect("node b");
+    let swept = other
+        .sweep(Duration::from_secs(1), Duration::from_secs(3600))
+        .await
+        .expect("sweep");
+    assert!(swept.commits >= 1, "{swept:?}");
+    assert_eq!(
+        read(&other, &bucket, "photo.jpg").await.as_deref(),
+        Some(&b"new original"[..])
+    );
+    assert_eq!(
+        read(&other, &bucket, "thumb.png").await.as_deref(),
+        Some(&b"thumb"[..])
+    );
+    assert_eq!(
+        read(&other, &bucket, "later.png").await.as_deref(),
+        Some(&b"written later"[..]),
+        "the sweep overwrote a newer object"
+    );
+    for key in ["photo.jpg", "thumb.png", "later.png"] {
+        other.delete_object(&bucket, key).await.unwrap();
+    }
+    other.delete_bucket(&bucket).await.unwrap();
 }
