@@ -590,7 +590,12 @@ def run_wrk(
         "-s", str(script_path), base_url,
     ]
     out = subprocess.run(cmd, capture_output=True, text=True)
-    for line in out.stdout.splitlines():
+    return parse_wrk(out.stdout, out.stderr)
+
+
+def parse_wrk(stdout: str, stderr: str = "") -> WrkResult:
+    """The result in the WRKJSON line a wrk script from `wrk_paths_lua` prints."""
+    for line in stdout.splitlines():
         if line.startswith("WRKJSON "):
             d = json.loads(line[len("WRKJSON "):])
             statuses: dict[int, int] = {}
@@ -602,7 +607,7 @@ def run_wrk(
                 seconds=d["duration_us"] / 1e6, bytes_read=d["bytes"], errors=errors,
                 statuses=statuses, p50_ms=d["p50_us"] / 1000, p99_ms=d["p99_us"] / 1000,
             )
-    die(f"wrk gave no result: {out.stdout[-500:]} {out.stderr[-500:]}")
+    die(f"wrk gave no result: {stdout[-500:]} {stderr[-500:]}")
     raise AssertionError("unreachable")
 
 

@@ -192,27 +192,8 @@ def run_parallel_wrk(
     results = []
     for proc in procs:
         out, err = proc.communicate()
-        results.append(parse_wrk(out, err))
+        results.append(bl.parse_wrk(out, err))
     return results
-
-
-def parse_wrk(out: str, err: str) -> bl.WrkResult:
-    """The WRKJSON line of one wrk run (benchlib's format)."""
-    import json
-
-    for line in out.splitlines():
-        if line.startswith("WRKJSON "):
-            d = json.loads(line[len("WRKJSON "):])
-            statuses: dict[int, int] = {}
-            for code, count in d["statuses"]:
-                statuses[code] = statuses.get(code, 0) + count
-            errors = d["non2xx"] + d["connect_err"] + d["read_err"] + d["write_err"] + d["timeouts"]
-            return bl.WrkResult(
-                requests=d["requests"], ok=d["requests"] - d["non2xx"],
-                seconds=d["duration_us"] / 1e6, bytes_read=d["bytes"], errors=errors,
-                statuses=statuses, p50_ms=d["p50_us"] / 1000, p99_ms=d["p99_us"] / 1000)
-    bl.die(f"wrk gave no result: {out[-400:]} {err[-400:]}")
-    raise AssertionError("unreachable")
 
 
 # ---------------------------------------------------------------- set-up
@@ -262,6 +243,7 @@ def main() -> None:
     note = bl.machine_note()
     cells: dict[tuple[str, str, int], Cell] = {}
     rss: dict[str, dict[str, float]] = {}
+    access: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="mogr-scaleout-") as tmp:
         work = Path(tmp)
         garage = None
@@ -276,19 +258,20 @@ def main() -> None:
                                             extra_args=quiet)
             bl.log("mogr local :{}, A :{} (Garage node 0), B :{} (Garage node 1)".format(
                 *(n.port for n in nodes.values())))
-            cells, rss = run_all(args, ops, work, garage, nodes, mogr_bin)
+            cells, rss, access = run_all(args, ops, work, garage, nodes, mogr_bin)
         finally:
             for node in nodes.values():
                 bl.stop(node.proc)
             if garage is not None:
                 garage.stop()
-    text = report(args, ops, cells, rss, note, mogr_bin)
+    text = report(args, ops, cells, rss, access, note, mogr_bin)
     print(text)
     bl.log(f"written {bl.write_report('scaleout', text)}")
 
 
 def run_all(args, ops, work, garage: Garage, nodes: dict[str, bl.MogrServer], mogr_bin: Path):
-    """Uploads the data, then measures every cell; returns the cells and the peak RSS."""
+    """Uploads the data, then measures every cell; returns the cells, the peak RSS per
+    operation and process, and how each node was accessed."""
     local, a, b = nodes["local"], nodes["A"], nodes["B"]
     local.create_bucket("public-read-write")
     a.create_bucket("public-read-write")
@@ -375,8 +358,7 @@ def run_all(args, ops, work, garage: Garage, nodes: dict[str, bl.MogrServer], mo
                     cell.error_text += [r.error_text() for r in results if r.errors]
         rss[op] = {name: sum(bl.vm_hwm_kb(pid) for pid in pids) / 1024
                    for name, pids in everyone.items()}
-    cells[("meta", "access", 0)] = Cell(error_text=[f"{k}: {v}" for k, v in access.items()])
-    return cells, rss
+    return cells, rss, access
 
 
 # ---------------------------------------------------------------- report
@@ -405,10 +387,9 @@ def engine_ms(cell: Cell) -> float:
     return cell.per_request_ms(sum(v for (k, _), v in cell.engine.items() if k == "seconds"))
 
 
-def report(args, ops, cells, rss, note, mogr_bin) -> str:
+def report(args, ops, cells, rss, access, note, mogr_bin) -> str:
     """Markdown: throughput, latency, CPU and engine calls, RSS, and the ratios."""
     c = args.connections
-    access = cells.pop(("meta", "access", 0), Cell()).error_text
     out = [
         "# Scale-out benchmark: mogr on local disk vs two mogr nodes over Garage x3\n",
         f"{note}. mogr: `{mogr_bin}`. Garage 2.5, 3 nodes on loopback, replication factor 3, "
@@ -416,7 +397,7 @@ def report(args, ops, cells, rss, note, mogr_bin) -> str:
         "the same requests straight to nodes 0 and 1 (SigV4 presigned). Variant cache off. "
         f"wrk, {args.rounds} round(s) x {args.duration} s per cell (medians; rounds interleave "
         f"the systems), {c} clients split evenly over the two nodes; 1 client alternates "
-        f"nodes per round. Access: {'; '.join(access)}. All processes share 2 cores with wrk.\n",
+        f"nodes per round. Access: {'; '.join(f'{k}: {v}' for k, v in access.items())}. All processes share 2 cores with wrk.\n",
     ]
 
     def cell(system, op, conns):
