@@ -100,6 +100,14 @@ start() {
     secret="$(awk '/Secret key:/ {print $3}' "$DIR/key.txt")"
     cli bucket create "$BUCKET" > /dev/null
     cli bucket allow --read --write --owner "$BUCKET" --key mogr-key > /dev/null
+    # For `bucket_mode = "per-bucket"`, where mogr creates an engine bucket per mogr bucket.
+    cli key allow --create-bucket mogr-key > /dev/null
+    # Right after the layout is applied, nodes 1 and 2 answer S3 requests with 503 until
+    # they have quorum; the admin API's health check says when every node is ready.
+    for i in 0 1 2; do
+        wait_for "node $i to be fully operational" python3 -c \
+            "import urllib.request as u; u.urlopen('http://127.0.0.1:$((BASE_PORT + 10 * i + 3))/health', timeout=2)"
+    done
     cat > "$DIR/env" <<ENV
 export MOGR_S3_ENDPOINT=http://127.0.0.1:$BASE_PORT
 export MOGR_S3_ENDPOINTS="http://127.0.0.1:$BASE_PORT http://127.0.0.1:$((BASE_PORT + 10)) http://127.0.0.1:$((BASE_PORT + 20))"

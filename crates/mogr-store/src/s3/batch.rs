@@ -3,12 +3,10 @@
 //! objects, an upload to retire) a recorded commit (see `commit`). A stage dropped
 //! unpublished deletes its staged bodies in the background.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 
 use super::commit::{millis, Commit, Copy, Retirement};
-use super::engine::{body_stream, Engine};
+use super::engine::body_stream;
 use super::{layout, meta, stage, S3Store};
 use crate::types::{validate_key, ByteStream, CompletedPart, ObjectMeta, PutOptions};
 use crate::{Stage, StoreError};
@@ -157,14 +155,15 @@ impl Stage for S3Stage<'_> {
         }
         match (&commit.copies[..], &commit.retire) {
             ([], None) => {
-                discard_all(engine.clone(), commit.drop).await;
+                stage::discard_later(&engine, commit.drop);
                 Ok(())
             }
             ([one], None) => {
                 let published = engine.copy(&one.from, &one.to, &one.meta).await;
                 // Dropped whether or not the copy worked: a failed publish leaves nothing.
-                discard_all(engine.clone(), vec![one.from.clone()]).await;
-                discard_all(engine.clone(), commit.drop).await;
+                let mut staged = commit.drop;
+                staged.push(one.from.clone());
+                stage::discard_later(&engine, staged);
                 published
             }
             _ => commit.run(&engine).await,
@@ -178,17 +177,6 @@ impl Drop for S3Stage<'_> {
         if staged.is_empty() {
             return;
         }
-        let engine = self.store.engine.clone();
-        // Outside a runtime nothing can be sent; the sweep drops them later.
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(discard_all(engine, staged));
-        }
-    }
-}
-
-/// Drops staged bodies (best effort: whatever stays is swept later).
-async fn discard_all(engine: Arc<Engine>, staged: Vec<String>) {
-    for key in staged {
-        stage::discard(&engine, &key).await;
+        stage::discard_later(&self.store.engine, staged);
     }
 }

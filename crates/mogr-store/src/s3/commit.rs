@@ -5,7 +5,9 @@
 //! the staged bodies dropped. A node that dies part-way leaves the record and every staged
 //! body it names, and the sweep of any node finishes the commit (see [`sweep`]). So a
 //! commit ends either not at all (the record was never written) or whole; a reader may see
-//! its objects appear one after the other, a moment apart.
+//! its objects appear one after the other, a moment apart. A sweep only touches records
+//! older than [`COMMIT_GRACE`] and checks the record is still there before each copy, so it
+//! can only race a live commit that has run for minutes.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -85,8 +87,15 @@ impl Commit {
         resuming: bool,
     ) -> Result<(), StoreError> {
         for copy in &self.copies {
-            if resuming && written_after(engine, &copy.to, copy.written_ms).await? {
-                continue;
+            if resuming {
+                // The node doing the commit may have finished it since the sweep read the
+                // record; a copy after that could bring back an object deleted meanwhile.
+                if engine.head(record).await?.is_none() {
+                    return Ok(());
+                }
+                if written_after(engine, &copy.to, copy.written_ms).await? {
+                    continue;
+                }
             }
             match engine.copy(&copy.from, &copy.to, &copy.meta).await {
                 Ok(()) => {}

@@ -51,6 +51,24 @@ pub struct S3Config {
     pub secret_key: String,
     /// Path-style requests (`endpoint/bucket/key`) rather than virtual-host ones.
     pub path_style: bool,
+    /// Where mogr buckets live in the engine.
+    pub buckets: EngineBuckets,
+}
+
+/// Where mogr buckets live in the engine.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum EngineBuckets {
+    /// Each mogr bucket is a top-level prefix of the one engine bucket (needs the rights to
+    /// one bucket only).
+    #[default]
+    Prefixes,
+    /// Each mogr bucket is an engine bucket of its own, named `name_prefix` + its name,
+    /// created and deleted with it (needs the right to create buckets). mogr's records stay
+    /// in the main engine bucket.
+    PerBucket {
+        /// Prepended to each mogr bucket's name.
+        name_prefix: String,
+    },
 }
 
 impl std::fmt::Debug for S3Config {
@@ -62,6 +80,7 @@ impl std::fmt::Debug for S3Config {
             .field("bucket", &self.bucket)
             .field("access_key", &self.access_key)
             .field("path_style", &self.path_style)
+            .field("buckets", &self.buckets)
             .finish_non_exhaustive()
     }
 }
@@ -145,6 +164,8 @@ impl Store for S3Store {
             created: meta::now(),
             acl,
         };
+        // The engine bucket first: the record makes the bucket usable on every node.
+        self.engine.create_bucket(bucket).await?;
         self.buckets.write(&self.engine, &info).await
     }
 
@@ -172,6 +193,11 @@ impl Store for S3Store {
         self.engine.delete(&layout::bucket_settings(bucket)).await?;
         self.engine.delete(&layout::bucket_record(bucket)).await?;
         self.buckets.forget(bucket);
+        // The record is gone, so the bucket is; an engine bucket left behind (a race with a
+        // late write) is reused if the bucket is created again.
+        if let Err(e) = self.engine.delete_bucket(bucket).await {
+            tracing::warn!(bucket, error = %e, "could not delete the engine bucket");
+        }
         Ok(())
     }
 
