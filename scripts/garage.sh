@@ -100,8 +100,11 @@ start() {
     secret="$(awk '/Secret key:/ {print $3}' "$DIR/key.txt")"
     cli bucket create "$BUCKET" > /dev/null
     cli bucket allow --read --write --owner "$BUCKET" --key mogr-key > /dev/null
-    # For `bucket_mode = "per-bucket"`, where mogr creates an engine bucket per mogr bucket.
+    # For `bucket_mode = "per-bucket"`, where mogr creates an engine bucket per mogr bucket;
+    # its records live in a main bucket of their own.
     cli key allow --create-bucket mogr-key > /dev/null
+    cli bucket create "$BUCKET-per-bucket" > /dev/null
+    cli bucket allow --read --write --owner "$BUCKET-per-bucket" --key mogr-key > /dev/null
     # Right after the layout is applied, nodes 1 and 2 answer S3 requests with 503 until
     # they have quorum; the admin API's health check says when every node is ready.
     for i in 0 1 2; do
@@ -126,6 +129,10 @@ bucket = "$BUCKET"
 access_key = "$key_id"
 secret_key = "$secret"
 TOML
+    sed -e "s/^bucket = .*/bucket = \"$BUCKET-per-bucket\"/" "$DIR/mogr-store.toml" \
+        > "$DIR/mogr-store-per-bucket.toml"
+    printf 'bucket_mode = "per-bucket"\nbucket_name_prefix = "pb-"\n' \
+        >> "$DIR/mogr-store-per-bucket.toml"
     echo "garage: 3 nodes up in $DIR (S3 on 127.0.0.1:$BASE_PORT, :$((BASE_PORT + 10)), :$((BASE_PORT + 20)))"
     echo "source $DIR/env   # MOGR_S3_* for the tests; [store] table in $DIR/mogr-store.toml"
 }
