@@ -128,6 +128,7 @@ region = "garage"
 bucket = "$BUCKET"
 access_key = "$key_id"
 secret_key = "$secret"
+engine_min_part_size = 0   # Garage takes multipart parts of any size
 TOML
     sed -e "s/^bucket = .*/bucket = \"$BUCKET-per-bucket\"/" "$DIR/mogr-store.toml" \
         > "$DIR/mogr-store-per-bucket.toml"

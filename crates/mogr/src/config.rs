@@ -118,6 +118,9 @@ pub struct StoreFile {
     bucket_mode: Option<String>,
     /// Prepended to engine bucket names in `per-bucket` mode.
     bucket_name_prefix: Option<String>,
+    /// Smallest multipart part the engine accepts, in bytes (default 5 MiB, what AWS S3 and
+    /// MinIO need; 0 for Garage, which keeps listings' multipart ETags exactly COS's).
+    engine_min_part_size: Option<u64>,
 }
 
 /// The storage backend the `[store]` table chooses.
@@ -146,6 +149,7 @@ fn store_backend(store: &StoreFile) -> Result<mogr_server::StoreBackend, String>
                 secret_key,
                 path_style: store.path_style.unwrap_or(true),
                 buckets: engine_buckets(store)?,
+                min_engine_part: store.engine_min_part_size.unwrap_or(5 * 1024 * 1024),
             }))
         }
         other => Err(format!("store.kind `{other}`: use local or s3")),
@@ -587,6 +591,7 @@ mod tests {
                 assert_eq!(cfg.region, "garage");
                 assert_eq!((cfg.bucket.as_str(), cfg.path_style), ("mogr", true));
                 assert_eq!(cfg.buckets, mogr_store::s3::EngineBuckets::Prefixes);
+                assert_eq!(cfg.min_engine_part, 5 * 1024 * 1024);
             }
             other => panic!("expected the S3 backend, got {other:?}"),
         }

@@ -53,6 +53,10 @@ pub struct S3Config {
     pub path_style: bool,
     /// Where mogr buckets live in the engine.
     pub buckets: EngineBuckets,
+    /// Smallest engine multipart part the engine accepts (but the last): 5 MiB on AWS S3 and
+    /// MinIO, 0 on Garage. Completing an upload whose COS parts (1 MiB minimum) are smaller
+    /// joins them into engine parts this large.
+    pub min_engine_part: u64,
 }
 
 /// Where mogr buckets live in the engine.
@@ -81,6 +85,7 @@ impl std::fmt::Debug for S3Config {
             .field("access_key", &self.access_key)
             .field("path_style", &self.path_style)
             .field("buckets", &self.buckets)
+            .field("min_engine_part", &self.min_engine_part)
             .finish_non_exhaustive()
     }
 }
@@ -88,6 +93,7 @@ impl std::fmt::Debug for S3Config {
 /// A [`Store`] over an S3-compatible engine.
 pub struct S3Store {
     engine: Arc<engine::Engine>,
+    min_engine_part: u64,
     buckets: buckets::Buckets,
     /// Whether the next commit stops right after writing its record (crash tests).
     #[cfg(feature = "crash-points")]
@@ -108,6 +114,7 @@ impl S3Store {
         }
         Ok(S3Store {
             engine,
+            min_engine_part: cfg.min_engine_part,
             buckets: buckets::Buckets::default(),
             #[cfg(feature = "crash-points")]
             crash: std::sync::atomic::AtomicBool::new(false),

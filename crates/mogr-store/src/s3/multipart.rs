@@ -285,12 +285,16 @@ impl S3Store {
         let staged = layout::staged();
         let engine_upload = self.engine.create_multipart(&staged).await?;
         let crc = Arc::new(Mutex::new(Crc64::new()));
-        let mut etags = Vec::with_capacity(plan.parts.len());
-        for (i, part) in plan.parts.iter().enumerate() {
+        let sizes: Vec<u64> = plan.parts.iter().map(|p| p.size).collect();
+        let groups = engine_parts(&sizes, self.min_engine_part);
+        let mut etags = Vec::with_capacity(groups.len());
+        for (i, group) in groups.into_iter().enumerate() {
             let number = u16::try_from(i + 1).unwrap_or(u16::MAX);
             let crc = crc.clone();
+            let parts = plan.parts.get(group).unwrap_or_default();
+            let length = parts.iter().map(|p| p.size).sum();
             let body = self
-                .joined(bucket, upload_id, std::slice::from_ref(part))
+                .joined(bucket, upload_id, parts)
                 .inspect_ok(move |chunk| {
                     crc.lock()
                         .unwrap_or_else(PoisonError::into_inner)
@@ -303,7 +307,7 @@ impl S3Store {
                     &engine_upload,
                     number,
                     reqwest::Body::wrap_stream(body),
-                    part.size,
+                    length,
                 )
                 .await;
             match sent {
@@ -408,4 +412,48 @@ pub(crate) async fn retire_upload(
         }
     }
     Ok(())
+}
+
+/// How mogr parts (their sizes, in order) map onto engine parts: one engine part each when
+/// every part but the last holds at least `min` bytes (so the engine's listing ETag is the
+/// `<md5 of part MD5s>-N` COS reports), else consecutive parts joined until each engine part
+/// but the last reaches `min` (engines that refuse small parts; the listing ETag then differs
+/// from the one HEAD and GET report).
+fn engine_parts(sizes: &[u64], min: u64) -> Vec<std::ops::Range<usize>> {
+    let all_but_last = sizes.split_last().map_or(&[][..], |(_, rest)| rest);
+    if all_but_last.iter().all(|&s| s >= min) {
+        return (0..sizes.len()).map(|i| i..i + 1).collect();
+    }
+    let mut groups = Vec::new();
+    let (mut start, mut held) = (0, 0u64);
+    for (i, &size) in sizes.iter().enumerate() {
+        held += size;
+        if held >= min {
+            groups.push(start..i + 1);
+            (start, held) = (i + 1, 0);
+        }
+    }
+    if start < sizes.len() {
+        groups.push(start..sizes.len());
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::engine_parts;
+
+    #[test]
+    fn small_parts_are_joined_only_when_the_engine_needs_it() {
+        const MIB: u64 = 1 << 20;
+        assert_eq!(engine_parts(&[MIB, MIB, 3], 0), [0..1, 1..2, 2..3]);
+        assert_eq!(engine_parts(&[5 * MIB, 6 * MIB, 3], 5 * MIB), [0..1, 1..2, 2..3]);
+        assert_eq!(engine_parts(&[MIB; 3], 5 * MIB), [0..3]);
+        assert_eq!(
+            engine_parts(&[MIB, 2 * MIB, 3 * MIB, MIB, 5 * MIB, 2], 5 * MIB),
+            [0..3, 3..5, 5..6]
+        );
+        assert_eq!(engine_parts(&[7], 5 * MIB), [0..1]);
+        assert_eq!(engine_parts(&[], 5 * MIB), Vec::<std::ops::Range<usize>>::new());
+    }
 }

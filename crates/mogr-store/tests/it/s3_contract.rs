@@ -23,6 +23,8 @@ fn engine_config() -> Option<S3Config> {
         secret_key: var("MOGR_S3_SECRET_KEY").expect("MOGR_S3_SECRET_KEY"),
         path_style: true,
         buckets: EngineBuckets::Prefixes,
+        // Garage takes parts of any size.
+        min_engine_part: 0,
     })
 }
 
@@ -178,12 +180,65 @@ async fn an_unreachable_engine_is_unavailable() {
         secret_key: "0".into(),
         path_style: true,
         buckets: EngineBuckets::Prefixes,
+        min_engine_part: 0,
     };
     match S3Store::open(cfg).await {
         Err(mogr_store::StoreError::Unavailable(_)) => {}
         Err(e) => panic!("expected Unavailable, got {e}"),
         Ok(_) => panic!("opened a store on a closed port"),
     }
+}
+
+/// With an engine minimum part size above COS's, small parts are joined into larger engine
+/// parts: the object reads back byte for byte with the ETag and CRC-64 COS reports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_parts_are_joined_for_engines_with_a_larger_minimum() {
+    use mogr_store::contract::{body, crc64, fresh_bucket, md5_hex};
+    use mogr_store::{CompletedPart, PutOptions, Store, MIN_PART_SIZE};
+
+    let Some(cfg) = engine_config() else { return };
+    let store = S3Store::open(S3Config {
+        min_engine_part: 5 * 1024 * 1024,
+        ..cfg
+    })
+    .await
+    .expect("open");
+    let bucket = fresh_bucket(&store, "joined").await;
+    let id = store
+        .create_multipart(&bucket, "big.bin", PutOptions::default())
+        .await
+        .unwrap();
+    let parts: Vec<Vec<u8>> = (0..3u8)
+        .map(|i| vec![i + 1; MIN_PART_SIZE as usize])
+        .chain([b"tail".to_vec()])
+        .collect();
+    let mut done = Vec::new();
+    for (i, data) in parts.iter().enumerate() {
+        let number = i as u32 + 1;
+        let info = store
+            .upload_part(&bucket, "big.bin", &id, number, body(data), None)
+            .await
+            .unwrap();
+        done.push(CompletedPart {
+            part_number: number,
+            etag: info.etag,
+        });
+    }
+    let meta = store
+        .complete_multipart(&bucket, "big.bin", &id, &done)
+        .await
+        .unwrap();
+    let whole = parts.concat();
+    let mut md5s = Vec::new();
+    for data in &parts {
+        md5s.extend(hex::decode(md5_hex(data)).unwrap());
+    }
+    assert_eq!(meta.etag, format!("{}-4", md5_hex(&md5s)));
+    assert_eq!(meta.crc64, crc64(&whole));
+    assert_eq!(read(&store, &bucket, "big.bin").await, Some(whole));
+    assert_eq!(store.head_object(&bucket, "big.bin").await.unwrap().etag, meta.etag);
+    store.delete_object(&bucket, "big.bin").await.unwrap();
+    store.delete_bucket(&bucket).await.unwrap();
 }
 
 /// The body of `key`, or `None` when there is no such object.
