@@ -277,6 +277,9 @@ fi
 # ~/.cache/mogr, or reuses it), the S3 backend's contract suite against it, then two mogr nodes
 # over it and tests/sdk/test_scaleout.py against both. MOGR_GARAGE_TESTS=0 skips all of it.
 GARAGE_DIR="$WORK/garage"
+# Ports of a cluster of our own, below Linux's ephemeral range, so another cluster on this
+# machine (a developer's, another checkout's test run) cannot collide with it.
+export GARAGE_BASE_PORT=${GARAGE_BASE_PORT:-$((20000 + (RANDOM % 240) * 50))}
 NODE_PIDS=()
 stop_nodes() {
     for pid in "${NODE_PIDS[@]}"; do

@@ -447,13 +447,20 @@ mod tests {
     fn small_parts_are_joined_only_when_the_engine_needs_it() {
         const MIB: u64 = 1 << 20;
         assert_eq!(engine_parts(&[MIB, MIB, 3], 0), [0..1, 1..2, 2..3]);
-        assert_eq!(engine_parts(&[5 * MIB, 6 * MIB, 3], 5 * MIB), [0..1, 1..2, 2..3]);
-        assert_eq!(engine_parts(&[MIB; 3], 5 * MIB), [0..3]);
+        assert_eq!(
+            engine_parts(&[5 * MIB, 6 * MIB, 3], 5 * MIB),
+            [0..1, 1..2, 2..3]
+        );
+        let one = |r: std::ops::Range<usize>| std::iter::once(r).collect::<Vec<_>>();
+        assert_eq!(engine_parts(&[MIB; 3], 5 * MIB), one(0..3));
         assert_eq!(
             engine_parts(&[MIB, 2 * MIB, 3 * MIB, MIB, 5 * MIB, 2], 5 * MIB),
             [0..3, 3..5, 5..6]
         );
-        assert_eq!(engine_parts(&[7], 5 * MIB), [0..1]);
-        assert_eq!(engine_parts(&[], 5 * MIB), Vec::<std::ops::Range<usize>>::new());
+        assert_eq!(engine_parts(&[7], 5 * MIB), one(0..1));
+        assert_eq!(
+            engine_parts(&[], 5 * MIB),
+            Vec::<std::ops::Range<usize>>::new()
+        );
     }
 }

@@ -236,7 +236,10 @@ async fn small_parts_are_joined_for_engines_with_a_larger_minimum() {
     assert_eq!(meta.etag, format!("{}-4", md5_hex(&md5s)));
     assert_eq!(meta.crc64, crc64(&whole));
     assert_eq!(read(&store, &bucket, "big.bin").await, Some(whole));
-    assert_eq!(store.head_object(&bucket, "big.bin").await.unwrap().etag, meta.etag);
+    assert_eq!(
+        store.head_object(&bucket, "big.bin").await.unwrap().etag,
+        meta.etag
+    );
     store.delete_object(&bucket, "big.bin").await.unwrap();
     store.delete_bucket(&bucket).await.unwrap();
 }
