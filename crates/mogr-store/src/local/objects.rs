@@ -11,6 +11,7 @@ use super::bucket::{Bucket, Gate, IndexEntry, UploadKey};
 use super::file_stream::{read_at, FileStream, FILE_CHUNK};
 use super::journal::{self, Intent};
 use super::layout::{OBJECTS_DIR, UPLOAD_FILE};
+use super::recent::Version;
 use super::record::{open_record, open_record_blocking, RecordHeader};
 use super::writer::{ensure_dir, sync_dir, sync_dirs, RecordWriter, TempFile};
 use super::{CrashPoint, LocalStore};
@@ -392,19 +393,27 @@ impl LocalStore {
         }
     }
 
-    /// The record of `key`, positioned at the start of its body.
-    pub(super) async fn open_object(
-        &self,
-        bucket: &str,
-        key: &str,
-    ) -> Result<(tokio::fs::File, RecordHeader)> {
+    /// `key`'s metadata: from memory when the record was read lately and is still the
+    /// version the index names, else from the record's trailer (one blocking trip).
+    pub(super) async fn head_object_impl(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
         let bucket = self.bucket(bucket)?;
         validate_key(key)?;
-        let (path, _) = self.layout.object_path(&bucket.name, key);
-        match open_record(&path).await? {
-            Some((file, header)) if header.key == key => Ok((file, header)),
-            _ => Err(StoreError::NoSuchKey),
+        let version = bucket.index().get(key).map(Version::of);
+        if let Some(meta) = version
+            .as_ref()
+            .and_then(|v| self.recent.get(&bucket.name, key, v))
+        {
+            return Ok(meta);
         }
+        let (path, _) = self.layout.object_path(&bucket.name, key);
+        let meta = match open_record(&path).await? {
+            Some((_, header)) if header.key == key => header.to_meta(),
+            _ => return Err(StoreError::NoSuchKey),
+        };
+        if let Some(version) = &version {
+            self.recent.remember(&bucket.name, key, version, &meta);
+        }
+        Ok(meta)
     }
 
     pub(super) async fn get_object_impl(
