@@ -156,22 +156,24 @@ impl LocalStore {
     /// Check the body's MD5 and seal the record with the object's metadata.
     async fn seal_object(
         &self,
-        mut writer: RecordWriter,
+        writer: RecordWriter,
         bucket: Arc<Bucket>,
         key: &str,
         opts: PutOptions,
     ) -> Result<Staged> {
-        writer.check_md5(opts.content_md5).await?;
-        let digests = writer.digests().await?;
-        let header = RecordHeader::new(
-            key,
-            digests.size,
-            hex::encode(digests.md5),
-            digests.crc64,
-            SystemTime::now(),
-            opts.attrs,
-        );
-        let temp = writer.seal(&header).await?;
+        let key = key.to_string();
+        let (header, temp) = writer
+            .finish(opts.content_md5, move |digests| {
+                RecordHeader::new(
+                    &key,
+                    digests.size,
+                    hex::encode(digests.md5),
+                    digests.crc64,
+                    SystemTime::now(),
+                    opts.attrs,
+                )
+            })
+            .await?;
         Ok(Staged {
             bucket,
             header,
