@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use futures::{StreamExt, TryStreamExt};
 
 use super::bucket::{Bucket, Gate, IndexEntry, UploadKey};
-use super::file_stream::{read_at, FileStream, FILE_CHUNK};
+use super::file_stream::{read_next, FileStream, FILE_CHUNK};
 use super::journal::{self, Intent};
 use super::layout::{OBJECTS_DIR, UPLOAD_FILE};
 use super::recent::Version;
@@ -31,16 +31,15 @@ struct Opened {
     header: RecordHeader,
     range: Option<(u64, u64)>,
     first: bytes::Bytes,
-    /// Offset of the byte after `first`.
-    next: u64,
-    /// Bytes of the range after `first`.
+    /// Bytes of the range after `first` (the file is positioned at the first of them).
     remaining: u64,
 }
 
 /// Opens `key`'s record at `path`, resolves `range` against this very version (so size,
 /// range and bytes agree even if the key is overwritten meanwhile) and reads the first chunk.
 fn open_for_read(path: &std::path::Path, key: &str, range: Option<ByteRange>) -> Result<Opened> {
-    let (file, header) = match open_record_blocking(path)? {
+    use std::io::{Seek, SeekFrom};
+    let (mut file, header) = match open_record_blocking(path)? {
         Some((file, header)) if header.key == key => (file, header),
         _ => return Err(StoreError::NoSuchKey),
     };
@@ -60,13 +59,15 @@ fn open_for_read(path: &std::path::Path, key: &str, range: Option<ByteRange>) ->
     };
     let (start, len) = range.map_or((0, header.size), |(first, last)| (first, last - first + 1));
     let head = len.min(FILE_CHUNK as u64);
-    let first = read_at(&file, start, head as usize)?;
+    if start != 0 {
+        file.seek(SeekFrom::Start(start))?;
+    }
+    let first = read_next(&file, head as usize)?;
     Ok(Opened {
         file,
         header,
         range,
         first,
-        next: start + head,
         remaining: len - head,
     })
 }
@@ -437,11 +438,10 @@ impl LocalStore {
             header,
             range,
             first,
-            next,
             remaining,
         } = opened;
         // The open handle keeps this version readable even if the key is overwritten meanwhile.
-        let body = FileStream::new(file, next, remaining, Some(first));
+        let body = FileStream::new(file, remaining, Some(first));
         Ok(GetObject {
             meta: header.to_meta(),
             range,
