@@ -7,7 +7,6 @@
 //! CPU time, not wall time, because the machine may be shared; both sides check that
 //! they computed the right digest.
 
-
 use md5::{Digest, Md5};
 use mogr_store::Md5Stream;
 
@@ -22,7 +21,12 @@ fn cpu_seconds() -> f64 {
     // Fields after the command name (which may hold spaces) start after the last ')'.
     let rest = stat.rsplit(')').next().unwrap_or("");
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after ')'.
     (ticks(11) + ticks(12)) / 100.0
 }
@@ -34,7 +38,11 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() {
     let data: Vec<Vec<u8>> = (0..STREAMS)
-        .map(|s| (0..MIB).map(|i| (i * 31 + s * 7 + i / 4099) as u8).collect())
+        .map(|s| {
+            (0..MIB)
+                .map(|i| (i * 31 + s * 7 + i / 4099) as u8)
+                .collect()
+        })
         .collect();
     let want: Vec<[u8; 16]> = data
         .iter()

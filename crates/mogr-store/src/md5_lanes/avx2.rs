@@ -37,7 +37,11 @@ pub(crate) fn available() -> bool {
 /// The CPU has AVX2 ([`available`]), and for every lane, `ptr + stride * (blocks - 1) + 64`
 /// bytes from `ptr` are readable.
 #[target_feature(enable = "avx2")]
-pub(crate) unsafe fn compress8(states: &mut [[u32; 4]; LANES], lanes: &[LaneInput; LANES], blocks: usize) {
+pub(crate) unsafe fn compress8(
+    states: &mut [[u32; 4]; LANES],
+    lanes: &[LaneInput; LANES],
+    blocks: usize,
+) {
     let mut cols = [[0u32; LANES]; 4];
     for (l, state) in states.iter().enumerate() {
         for (i, word) in state.iter().enumerate() {
@@ -210,5 +214,8 @@ fn h(x: __m256i, y: __m256i, z: __m256i) -> __m256i {
 #[inline]
 #[target_feature(enable = "avx2")]
 fn i(x: __m256i, y: __m256i, z: __m256i) -> __m256i {
-    _mm256_xor_si256(y, _mm256_or_si256(x, _mm256_xor_si256(z, _mm256_set1_epi32(-1))))
+    _mm256_xor_si256(
+        y,
+        _mm256_or_si256(x, _mm256_xor_si256(z, _mm256_set1_epi32(-1))),
+    )
 }

@@ -61,7 +61,12 @@ const GATHER: Duration = Duration::from_millis(4);
 
 /// Advances `state` over `blocks` 64-byte blocks of `data` from `start`, side by side with
 /// other threads' jobs when enough come together. Blocks until done.
-pub(super) fn compress_shared(state: &mut [u32; 4], data: Arc<Vec<u8>>, start: usize, blocks: usize) {
+pub(super) fn compress_shared(
+    state: &mut [u32; 4],
+    data: Arc<Vec<u8>>,
+    start: usize,
+    blocks: usize,
+) {
     let hub = &*HUB;
     if !hub.simd {
         scalar_blocks(state, &data[start..start + blocks * 64]);
@@ -86,7 +91,10 @@ pub(super) fn compress_shared(state: &mut [u32; 4], data: Arc<Vec<u8>>, start: u
             return;
         }
         if queue.combining {
-            queue = hub.changed.wait(queue).unwrap_or_else(PoisonError::into_inner);
+            queue = hub
+                .changed
+                .wait(queue)
+                .unwrap_or_else(PoisonError::into_inner);
             continue;
         }
         let queued = queue.waiting.len();
