@@ -338,6 +338,38 @@ def cos_presigned_query(method: str, path: str, lifetime: int = 7 * 86400) -> st
     )
 
 
+def s3_presigned_target(
+    method: str, host: str, bucket: str, key: str, access_key: str, secret_key: str,
+    region: str, lifetime: int = 7 * 86400,
+) -> str:
+    """Path and query of an AWS SigV4 presigned URL (path-style, only `host` signed, payload
+    unsigned), so wrk can send signed requests straight to an S3 engine."""
+    now = time.gmtime()
+    amz_date, day = time.strftime("%Y%m%dT%H%M%SZ", now), time.strftime("%Y%m%d", now)
+    scope = f"{day}/{region}/s3/aws4_request"
+    path = f"/{bucket}/" + urllib.parse.quote(key, safe="/-_.~")
+    params = {
+        "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
+        "X-Amz-Credential": f"{access_key}/{scope}",
+        "X-Amz-Date": amz_date,
+        "X-Amz-Expires": str(lifetime),
+        "X-Amz-SignedHeaders": "host",
+    }
+    query = "&".join(
+        f"{cos_quote(k)}={cos_quote(v)}" for k, v in sorted(params.items())
+    )
+    canonical = f"{method}\n{path}\n{query}\nhost:{host}\n\nhost\nUNSIGNED-PAYLOAD"
+    to_sign = (
+        f"AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n"
+        + hashlib.sha256(canonical.encode()).hexdigest()
+    )
+    signing_key = f"AWS4{secret_key}".encode()
+    for part in (day, region, "s3", "aws4_request"):
+        signing_key = hmac.new(signing_key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(signing_key, to_sign.encode(), hashlib.sha256).hexdigest()
+    return f"{path}?{query}&X-Amz-Signature={signature}"
+
+
 @dataclass
 class HttpResult:
     """Status, headers and body of one request."""
@@ -385,10 +417,14 @@ NO_VARIANT_CACHE = "[cache]\nmax_bytes = 0\n"
 class MogrServer:
     """A throw-away `mogr serve` on loopback with one bucket, path-style addressing."""
 
-    def __init__(self, binary: Path, work: Path, config: str | None = None, name: str = "mogr"):
+    def __init__(
+        self, binary: Path, work: Path, config: str | None = None, name: str = "mogr",
+        port: int | None = None, extra_args: tuple[str, ...] = (),
+    ):
         """`config`: TOML text for `--config` (None: the defaults); `name` keeps the data
-        folder, log and config of two servers in one `work` apart."""
-        self.port = free_port()
+        folder, log and config of two servers in one `work` apart; `port` (default: a free
+        one) and `extra_args` (more `mogr serve` flags) for scripts that run several nodes."""
+        self.port = port or free_port()
         self.data = work / f"{name}-data"
         self.data.mkdir(parents=True, exist_ok=True)
         self.log_path = work / f"{name}.log"
@@ -399,7 +435,7 @@ class MogrServer:
             extra = ["--config", str(conf)]
         self.proc = start_server(
             [str(binary), "serve", "--listen", f"127.0.0.1:{self.port}", "--data", str(self.data),
-             "--secret-id", SECRET_ID, "--secret-key", SECRET_KEY, *extra],
+             "--secret-id", SECRET_ID, "--secret-key", SECRET_KEY, *extra, *extra_args],
             self.log_path,
         )
         wait_port(self.port, self.proc)
@@ -554,7 +590,12 @@ def run_wrk(
         "-s", str(script_path), base_url,
     ]
     out = subprocess.run(cmd, capture_output=True, text=True)
-    for line in out.stdout.splitlines():
+    return parse_wrk(out.stdout, out.stderr)
+
+
+def parse_wrk(stdout: str, stderr: str = "") -> WrkResult:
+    """The result in the WRKJSON line a wrk script from `wrk_paths_lua` prints."""
+    for line in stdout.splitlines():
         if line.startswith("WRKJSON "):
             d = json.loads(line[len("WRKJSON "):])
             statuses: dict[int, int] = {}
@@ -566,7 +607,7 @@ def run_wrk(
                 seconds=d["duration_us"] / 1e6, bytes_read=d["bytes"], errors=errors,
                 statuses=statuses, p50_ms=d["p50_us"] / 1000, p99_ms=d["p99_us"] / 1000,
             )
-    die(f"wrk gave no result: {out.stdout[-500:]} {out.stderr[-500:]}")
+    die(f"wrk gave no result: {stdout[-500:]} {stderr[-500:]}")
     raise AssertionError("unreachable")
 
 

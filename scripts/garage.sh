@@ -100,6 +100,17 @@ start() {
     secret="$(awk '/Secret key:/ {print $3}' "$DIR/key.txt")"
     cli bucket create "$BUCKET" > /dev/null
     cli bucket allow --read --write --owner "$BUCKET" --key mogr-key > /dev/null
+    # For `bucket_mode = "per-bucket"`, where mogr creates an engine bucket per mogr bucket;
+    # its records live in a main bucket of their own.
+    cli key allow --create-bucket mogr-key > /dev/null
+    cli bucket create "$BUCKET-per-bucket" > /dev/null
+    cli bucket allow --read --write --owner "$BUCKET-per-bucket" --key mogr-key > /dev/null
+    # Right after the layout is applied, nodes 1 and 2 answer S3 requests with 503 until
+    # they have quorum; the admin API's health check says when every node is ready.
+    for i in 0 1 2; do
+        wait_for "node $i to be fully operational" python3 -c \
+            "import urllib.request as u; u.urlopen('http://127.0.0.1:$((BASE_PORT + 10 * i + 3))/health', timeout=2)"
+    done
     cat > "$DIR/env" <<ENV
 export MOGR_S3_ENDPOINT=http://127.0.0.1:$BASE_PORT
 export MOGR_S3_ENDPOINTS="http://127.0.0.1:$BASE_PORT http://127.0.0.1:$((BASE_PORT + 10)) http://127.0.0.1:$((BASE_PORT + 20))"
@@ -117,7 +128,12 @@ region = "garage"
 bucket = "$BUCKET"
 access_key = "$key_id"
 secret_key = "$secret"
+engine_min_part_size = 0   # Garage takes multipart parts of any size
 TOML
+    sed -e "s/^bucket = .*/bucket = \"$BUCKET-per-bucket\"/" "$DIR/mogr-store.toml" \
+        > "$DIR/mogr-store-per-bucket.toml"
+    printf 'bucket_mode = "per-bucket"\nbucket_name_prefix = "pb-"\n' \
+        >> "$DIR/mogr-store-per-bucket.toml"
     echo "garage: 3 nodes up in $DIR (S3 on 127.0.0.1:$BASE_PORT, :$((BASE_PORT + 10)), :$((BASE_PORT + 20)))"
     echo "source $DIR/env   # MOGR_S3_* for the tests; [store] table in $DIR/mogr-store.toml"
 }

@@ -288,10 +288,10 @@ stop_nodes() {
 # Starts `mogr serve` over the cluster with the given data folder; sets NODE_PORT. (Not run
 # in a command substitution: NODE_PIDS must reach stop_nodes.)
 start_s3_node() {
-    local data=$1
+    local data=$1 config=${2:-$GARAGE_DIR/mogr-store.toml}
     NODE_PORT=$(free_port)
     mkdir -p "$data"
-    env -u MOGR_CONFIG "$MOGR_BIN" serve --config "$GARAGE_DIR/mogr-store.toml" \
+    env -u MOGR_CONFIG "$MOGR_BIN" serve --config "$config" \
         --listen "127.0.0.1:$NODE_PORT" --data "$data" --admin-listen off \
         --secret-id "$SCALE_ID" --secret-key "$SCALE_KEY" >"$data.log" 2>&1 &
     NODE_PIDS+=($!)
@@ -328,6 +328,22 @@ if ((built)) && [[ ${MOGR_GARAGE_TESTS:-1} != 0 ]]; then
             fi
         else
             failed_steps+=("mogr over Garage")
+        fi
+        stop_nodes
+        # Again with one engine bucket per mogr bucket.
+        step "two mogr nodes over Garage, one engine bucket per mogr bucket"
+        per_bucket="$GARAGE_DIR/mogr-store-per-bucket.toml"
+        if start_s3_node "$WORK/node-c" "$per_bucket" && port_c=$NODE_PORT &&
+            start_s3_node "$WORK/node-d" "$per_bucket" && port_d=$NODE_PORT; then
+            if ((${venv_ok:-0})); then
+                run_step "Python SDK scale-out tests (per-bucket engine buckets)" \
+                    env -u MOGR_SERVER_PID MOGR_ENDPOINT_PORT="$port_c" MOGR_NODE_B_PORT="$port_d" \
+                    MOGR_SECRET_ID="$SCALE_ID" MOGR_SECRET_KEY="$SCALE_KEY" \
+                    PYTHONDONTWRITEBYTECODE=1 .venv/bin/python -m pytest tests/sdk/test_scaleout.py \
+                    -q -rfEs --tb=short -p no:cacheprovider
+            fi
+        else
+            failed_steps+=("mogr over Garage, per-bucket")
         fi
         stop_nodes
         bash scripts/garage.sh stop "$GARAGE_DIR"

@@ -38,6 +38,7 @@ pub async fn run_all(store: &dyn Store) {
     listing_prefix_delimiter_marker(store).await;
     paging_visits_every_key_once(store).await;
     atomic_batch_is_all_or_nothing(store).await;
+    staged_writes_wait_for_publish(store).await;
     multipart_complete(store).await;
     multipart_errors_and_abort(store).await;
     multipart_with_outputs_commits_together(store).await;
@@ -551,7 +552,7 @@ pub async fn invalid_keys_are_rejected(store: &dyn Store) {
             body: Bytes::from_static(b"x"),
             opts: PutOptions::default(),
         };
-        let batch = store.put_objects_atomic(vec![item]).await.map(drop);
+        let batch = crate::put_batch(store, vec![item]).await.map(drop);
         assert!(refused(&batch), "batch {key:?}: {batch:?}");
     }
     let err = store
@@ -615,7 +616,7 @@ pub async fn listing_orders_keys_by_bytes(store: &dyn Store) {
             opts: PutOptions::default(),
         })
         .collect();
-    store.put_objects_atomic(items).await.unwrap();
+    crate::put_batch(store, items).await.unwrap();
     let mut want: Vec<&str> = mixed.to_vec();
     want.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
     // Spot-check the byte order itself: U+FF61 (EF BD A1) sorts before U+1F600 (F0 9F 98 80),
@@ -757,7 +758,7 @@ pub async fn paging_visits_every_key_once(store: &dyn Store) {
         })
         .collect();
     let results: Vec<_> = futures::stream::iter(batches)
-        .map(|batch| store.put_objects_atomic(batch))
+        .map(|batch| crate::put_batch(store, batch))
         .buffer_unordered(4)
         .collect()
         .await;
@@ -832,14 +833,16 @@ pub async fn atomic_batch_is_all_or_nothing(store: &dyn Store) {
     let mut typed = item(&one, "orig.jpg", b"original");
     typed.opts.attrs.content_type = Some("image/jpeg".into());
     typed.opts.content_md5 = Some(Md5::digest(b"original").into());
-    let metas = store
-        .put_objects_atomic(vec![
+    let metas = crate::put_batch(
+        store,
+        vec![
             typed,
             item(&one, "thumb.png", b"thumb"),
             item(&two, "copy.webp", b"copy"),
-        ])
-        .await
-        .unwrap();
+        ],
+    )
+    .await
+    .unwrap();
     assert_eq!(
         metas.iter().map(|m| m.etag.clone()).collect::<Vec<_>>(),
         [md5_hex(b"original"), md5_hex(b"thumb"), md5_hex(b"copy")]
@@ -878,7 +881,7 @@ pub async fn atomic_batch_is_all_or_nothing(store: &dyn Store) {
             bad,
         ];
         assert!(
-            store.put_objects_atomic(batch).await.is_err(),
+            crate::put_batch(store, batch).await.is_err(),
             "{why}: batch succeeded"
         );
         assert_eq!(get(store, &one, "orig.jpg").await.1, b"original", "{why}");
@@ -893,6 +896,77 @@ pub async fn atomic_batch_is_all_or_nothing(store: &dyn Store) {
             "{why}"
         );
     }
+}
+
+/// Staged objects are readable through the stage and invisible to everyone else until it
+/// is published; a refused object leaves the stage usable; a dropped stage publishes
+/// nothing; publishing keeps staging order (the later object for a key wins).
+pub async fn staged_writes_wait_for_publish(store: &dyn Store) {
+    let one = fresh_bucket(store, "stage-a").await;
+    let two = fresh_bucket(store, "stage-b").await;
+    put(store, &one, "kept", b"old").await;
+    let data = pattern(70_000, 9);
+    let mut stage = store.stage();
+    let first = stage
+        .put(&one, "kept", chunked(&data, 4096), PutOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.size, first.etag.as_str()),
+        (70_000, md5_hex(&data).as_str())
+    );
+    let refused = PutOptions {
+        content_md5: Some([0; 16]),
+        ..PutOptions::default()
+    };
+    let err = stage.put(&two, "bad", body(b"x"), refused).await;
+    assert!(matches!(err, Err(StoreError::BadDigest)), "{err:?}");
+    stage
+        .put(&two, "new", body(b"second"), PutOptions::default())
+        .await
+        .unwrap();
+    stage
+        .put(&two, "new", body(b"third wins"), PutOptions::default())
+        .await
+        .unwrap();
+    assert!(read_all(stage.read(0).await.unwrap()).await == data);
+    assert_eq!(read_all(stage.read(2).await.unwrap()).await, b"third wins");
+    assert!(stage.read(3).await.is_err(), "read past the staged objects");
+    assert_eq!(
+        get(store, &one, "kept").await.1,
+        b"old",
+        "visible before publish"
+    );
+    assert!(matches!(
+        store.head_object(&two, "new").await,
+        Err(StoreError::NoSuchKey)
+    ));
+    assert!(keys(&list(store, &two, query("", "", "", 10)).await).is_empty());
+    stage.publish().await.unwrap();
+    assert!(get(store, &one, "kept").await.1 == data);
+    assert_eq!(get(store, &two, "new").await.1, b"third wins");
+    assert_eq!(
+        keys(&list(store, &two, query("", "", "", 10)).await),
+        ["new"]
+    );
+
+    let mut dropped = store.stage();
+    dropped
+        .put(&one, "kept", body(b"dropped"), PutOptions::default())
+        .await
+        .unwrap();
+    dropped
+        .put(&two, "never", body(b"dropped"), PutOptions::default())
+        .await
+        .unwrap();
+    drop(dropped);
+    assert!(get(store, &one, "kept").await.1 == data);
+    assert_eq!(
+        keys(&list(store, &two, query("", "", "", 10)).await),
+        ["new"]
+    );
+    // An empty stage publishes nothing, successfully.
+    store.stage().publish().await.unwrap();
 }
 
 fn part_md5(data: &[u8]) -> [u8; 16] {
@@ -962,21 +1036,28 @@ pub async fn multipart_complete(store: &dyn Store) {
             etag: format!("\"{}\"", md5_hex(d)),
         })
         .collect();
-    let assembled = read_all(
-        store
-            .multipart_body(&bucket, key, &id, &completed)
+    // A staged completion is readable and changes nothing until published; dropped, it
+    // leaves the upload as it was.
+    {
+        let mut stage = store.stage();
+        let staged = stage
+            .complete_upload(&bucket, key, &id, &completed, true)
             .await
-            .unwrap(),
-    )
-    .await;
-    assert!(assembled == whole, "multipart_body differs from the parts");
-    assert!(
-        matches!(
-            store.head_object(&bucket, key).await,
-            Err(StoreError::NoSuchKey)
-        ),
-        "multipart_body committed"
-    );
+            .unwrap();
+        assert_eq!(staged.size, whole.len() as u64);
+        let assembled = read_all(stage.read(0).await.unwrap()).await;
+        assert!(
+            assembled == whole,
+            "the staged upload differs from the parts"
+        );
+        assert!(
+            matches!(
+                store.head_object(&bucket, key).await,
+                Err(StoreError::NoSuchKey)
+            ),
+            "a staged completion is visible"
+        );
+    }
     assert_eq!(
         store
             .list_parts(&bucket, key, &id)
@@ -1120,11 +1201,9 @@ pub async fn multipart_errors_and_abort(store: &dyn Store) {
             _ => matches!(err, Err(StoreError::InvalidPart(_))),
         };
         assert!(ok, "complete {numbers:?}: {err:?}");
-        let body = store
-            .multipart_body(&bucket, key, &id, &list)
-            .await
-            .map(drop);
-        assert!(body.is_err(), "multipart_body {numbers:?} accepted");
+        let mut stage = store.stage();
+        let staged = stage.complete_upload(&bucket, key, &id, &list, true).await;
+        assert!(staged.is_err(), "staged completion {numbers:?} accepted");
     }
     assert!(matches!(
         store.head_object(&bucket, key).await,
@@ -1234,8 +1313,7 @@ pub async fn multipart_with_outputs_commits_together(store: &dyn Store) {
         output(&bucket, "out/small.png", b"small png"),
         output(&other, "copy.png", b"copy png"),
     ];
-    let done = store
-        .complete_multipart_with(&bucket, key, &id, &completed, true, outputs)
+    let done = crate::complete_with(store, &bucket, key, &id, &completed, true, outputs)
         .await
         .unwrap();
     let etag = multipart_etag(&[first, last]);
@@ -1272,16 +1350,16 @@ pub async fn multipart_with_outputs_commits_together(store: &dyn Store) {
     // A retry (a client that never saw the answer) cannot commit again, not even after a
     // newer write of the key.
     put(store, &bucket, key, b"newer").await;
-    let retry = store
-        .complete_multipart_with(
-            &bucket,
-            key,
-            &id,
-            &completed,
-            true,
-            vec![output(&bucket, "out/small.png", b"again")],
-        )
-        .await;
+    let retry = crate::complete_with(
+        store,
+        &bucket,
+        key,
+        &id,
+        &completed,
+        true,
+        vec![output(&bucket, "out/small.png", b"again")],
+    )
+    .await;
     assert!(matches!(retry, Err(StoreError::NoSuchUpload)), "{retry:?}");
     let retry = store
         .complete_multipart(&bucket, key, &id, &completed)
@@ -1313,9 +1391,9 @@ pub async fn multipart_with_failing_output_commits_nothing(store: &dyn Store) {
     for (bad, why) in failing {
         for keep_original in [true, false] {
             let outputs = vec![output(&bucket, "good.png", b"good"), bad.clone()];
-            let err = store
-                .complete_multipart_with(&bucket, key, &id, &completed, keep_original, outputs)
-                .await;
+            let err =
+                crate::complete_with(store, &bucket, key, &id, &completed, keep_original, outputs)
+                    .await;
             assert!(err.is_err(), "{why}: completed anyway");
             assert!(
                 matches!(
@@ -1334,17 +1412,17 @@ pub async fn multipart_with_failing_output_commits_nothing(store: &dyn Store) {
             );
         }
     }
-    let done = store
-        .complete_multipart_with(
-            &bucket,
-            key,
-            &id,
-            &completed,
-            true,
-            vec![output(&bucket, "good.png", b"good")],
-        )
-        .await
-        .unwrap();
+    let done = crate::complete_with(
+        store,
+        &bucket,
+        key,
+        &id,
+        &completed,
+        true,
+        vec![output(&bucket, "good.png", b"good")],
+    )
+    .await
+    .unwrap();
     assert_eq!(done.extra.len(), 1);
     assert!(get(store, &bucket, key).await.1 == whole);
     assert_eq!(get(store, &bucket, "good.png").await.1, b"good");
@@ -1358,17 +1436,17 @@ pub async fn multipart_outputs_may_replace_the_original(store: &dyn Store) {
     let key = "photo.jpg";
     let (id, completed, whole) = two_part_upload(store, &bucket, key, 51).await;
     let (first, last) = whole.split_at(MIN_PART_SIZE as usize);
-    let done: CompletedUpload = store
-        .complete_multipart_with(
-            &bucket,
-            key,
-            &id,
-            &completed,
-            false,
-            vec![output(&bucket, key, b"processed")],
-        )
-        .await
-        .unwrap();
+    let done: CompletedUpload = crate::complete_with(
+        store,
+        &bucket,
+        key,
+        &id,
+        &completed,
+        false,
+        vec![output(&bucket, key, b"processed")],
+    )
+    .await
+    .unwrap();
     assert_eq!(done.original.etag, multipart_etag(&[first, last]));
     assert_eq!(done.original.size, whole.len() as u64);
     assert_eq!(done.original.crc64, crc64(&whole));
@@ -1382,25 +1460,32 @@ pub async fn multipart_outputs_may_replace_the_original(store: &dyn Store) {
 
     // Kept and replaced in one commit: the later record wins.
     let (id, completed, _) = two_part_upload(store, &bucket, "both.jpg", 52).await;
-    store
-        .complete_multipart_with(
-            &bucket,
-            "both.jpg",
-            &id,
-            &completed,
-            true,
-            vec![output(&bucket, "both.jpg", b"output wins")],
-        )
-        .await
-        .unwrap();
+    crate::complete_with(
+        store,
+        &bucket,
+        "both.jpg",
+        &id,
+        &completed,
+        true,
+        vec![output(&bucket, "both.jpg", b"output wins")],
+    )
+    .await
+    .unwrap();
     assert_eq!(get(store, &bucket, "both.jpg").await.1, b"output wins");
 
     // Not kept and nothing written in its place: only the upload goes.
     let (id, completed, _) = two_part_upload(store, &bucket, "dropped.jpg", 53).await;
-    let done = store
-        .complete_multipart_with(&bucket, "dropped.jpg", &id, &completed, false, Vec::new())
-        .await
-        .unwrap();
+    let done = crate::complete_with(
+        store,
+        &bucket,
+        "dropped.jpg",
+        &id,
+        &completed,
+        false,
+        Vec::new(),
+    )
+    .await
+    .unwrap();
     assert!(done.extra.is_empty());
     assert!(matches!(
         store.head_object(&bucket, "dropped.jpg").await,

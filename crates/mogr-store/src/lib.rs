@@ -96,9 +96,9 @@ pub trait Store: Send + Sync + 'static {
         body: ByteStream,
         opts: PutOptions,
     ) -> Result<ObjectMeta>;
-    /// Store several in-memory objects all-or-nothing (Pic-Operations: the original plus
-    /// each rule's output). Everything is staged and synced before anything becomes visible.
-    async fn put_objects_atomic(&self, items: Vec<PutItem>) -> Result<Vec<ObjectMeta>>;
+    /// An empty [`Stage`]: writes staged there become visible together when it is published,
+    /// and are discarded if it is dropped unpublished.
+    fn stage(&self) -> Box<dyn Stage + '_>;
     /// Object metadata; `NoSuchKey` if absent.
     async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectMeta>;
     /// Object metadata and body from one open of the object, so they always describe the
@@ -130,18 +130,8 @@ pub trait Store: Send + Sync + 'static {
     /// The parts uploaded so far, by part number, and the upload's options.
     async fn list_parts(&self, bucket: &str, key: &str, upload_id: &str)
         -> Result<MultipartUpload>;
-    /// The assembled body of the listed parts, validated as `complete_multipart` would,
-    /// without committing anything (for Pic-Operations on Complete).
-    async fn multipart_body(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-        parts: &[CompletedPart],
-    ) -> Result<ByteStream>;
-    /// Assemble the listed parts into the object (ETag `md5-of-md5s-N`) and drop the upload.
-    /// Every part but the last must hold at least [`MIN_PART_SIZE`] bytes (`EntityTooSmall`).
-    /// The same commit as [`Store::complete_multipart_with`] with nothing extra.
+    /// Assemble the listed parts into the object (ETag `md5-of-md5s-N`) and drop the upload,
+    /// in one commit (see [`Stage::complete_upload`] for the rules).
     async fn complete_multipart(
         &self,
         bucket: &str,
@@ -149,27 +139,13 @@ pub trait Store: Send + Sync + 'static {
         upload_id: &str,
         parts: &[CompletedPart],
     ) -> Result<ObjectMeta> {
-        let done = self
-            .complete_multipart_with(bucket, key, upload_id, parts, true, Vec::new())
+        let mut stage = self.stage();
+        let meta = stage
+            .complete_upload(bucket, key, upload_id, parts, true)
             .await?;
-        Ok(done.original)
+        stage.publish().await?;
+        Ok(meta)
     }
-    /// Complete an upload together with `extra` in-memory objects (Pic-Operations outputs),
-    /// all-or-nothing: the assembled object (stored under `key` only when `keep_original`;
-    /// pass `false` when an extra item replaces it), every extra item and the upload's
-    /// retirement are one commit. On any error nothing is stored and the upload remains, so
-    /// the client can retry; once it succeeded the upload is gone, so a retry is
-    /// `NoSuchUpload` and can never write the parts over a newer object. Part rules as in
-    /// [`Store::complete_multipart`]; an extra item written to `key` replaces the original.
-    async fn complete_multipart_with(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-        parts: &[CompletedPart],
-        keep_original: bool,
-        extra: Vec<PutItem>,
-    ) -> Result<CompletedUpload>;
     /// Drop an upload and its parts.
     async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()>;
     /// One page of the bucket's unfinished uploads, by key and then by initiation.
@@ -178,6 +154,92 @@ pub trait Store: Send + Sync + 'static {
         bucket: &str,
         query: &ListUploadsQuery,
     ) -> Result<ListUploadsPage>;
+}
+
+/// Writes that become visible together or not at all (an upload with its processed outputs,
+/// the outputs of one processing request). Objects are staged in full (written, checked and
+/// durable) without being visible; [`Stage::publish`] makes them visible in staging order, so
+/// a later object for the same key wins. Dropping a stage unpublished discards everything in
+/// it, and a multipart upload it completed stays as it was, so the client can retry.
+#[async_trait]
+pub trait Stage: Send {
+    /// Stage an object from a stream; refused as [`Store::put_object`] would refuse it
+    /// (bucket, key, `content_md5`), in which case the stage stays usable and unchanged.
+    async fn put(
+        &mut self,
+        bucket: &str,
+        key: &str,
+        body: ByteStream,
+        opts: PutOptions,
+    ) -> Result<ObjectMeta>;
+    /// Stage the completion of a multipart upload: the listed parts (ascending numbers, the
+    /// ETags they were uploaded with, all but the last at least [`MIN_PART_SIZE`]) are
+    /// assembled into a staged object with the upload's attributes, readable with
+    /// [`Stage::read`]. Publishing stores it under the upload's key when `keep` (pass `false`
+    /// when a later staged object replaces it) and retires the upload in the same commit, so
+    /// a retried completion is `NoSuchUpload` and never writes the parts over a newer object.
+    /// One upload per stage.
+    async fn complete_upload(
+        &mut self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+        keep: bool,
+    ) -> Result<ObjectMeta>;
+    /// The body of the `index`th staged object (in staging order, counting a completed
+    /// upload whether kept or not).
+    async fn read(&self, index: usize) -> Result<ByteStream>;
+    /// Make everything staged visible, in order, and retire the completed upload, all in one
+    /// commit. On an error nothing new is visible unless the backend says otherwise in its
+    /// own documentation (an engine without transactions finishes the commit later).
+    async fn publish(self: Box<Self>) -> Result<()>;
+}
+
+/// Stage `items` and publish them together: the whole batch or nothing (Pic-Operations
+/// outputs of an object already stored). Returns each item's metadata, in order.
+pub async fn put_batch(store: &dyn Store, items: Vec<PutItem>) -> Result<Vec<ObjectMeta>> {
+    let mut stage = store.stage();
+    let mut metas = Vec::with_capacity(items.len());
+    for item in items {
+        let body = once(item.body);
+        metas.push(stage.put(&item.bucket, &item.key, body, item.opts).await?);
+    }
+    stage.publish().await?;
+    Ok(metas)
+}
+
+/// Complete an upload together with `extra` in-memory objects (Pic-Operations outputs),
+/// all-or-nothing: the assembled object (stored under `key` only when `keep_original`),
+/// every extra item and the upload's retirement are one commit.
+pub async fn complete_with(
+    store: &dyn Store,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    parts: &[CompletedPart],
+    keep_original: bool,
+    extra: Vec<PutItem>,
+) -> Result<CompletedUpload> {
+    let mut stage = store.stage();
+    let original = stage
+        .complete_upload(bucket, key, upload_id, parts, keep_original)
+        .await?;
+    let mut metas = Vec::with_capacity(extra.len());
+    for item in extra {
+        let body = once(item.body);
+        metas.push(stage.put(&item.bucket, &item.key, body, item.opts).await?);
+    }
+    stage.publish().await?;
+    Ok(CompletedUpload {
+        original,
+        extra: metas,
+    })
+}
+
+/// A body of one in-memory chunk.
+pub fn once(bytes: Bytes) -> ByteStream {
+    Box::pin(futures::stream::once(async move { Ok(bytes) }))
 }
 
 /// Collect a stream into memory, refusing more than `limit` bytes (for bodies that must be

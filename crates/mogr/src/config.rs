@@ -113,6 +113,14 @@ pub struct StoreFile {
     secret_key_file: Option<PathBuf>,
     /// Path-style addressing (`endpoint/bucket/key`; default true, what Garage and MinIO use).
     path_style: Option<bool>,
+    /// `prefix` (default: every mogr bucket a top-level prefix of `bucket`) or `per-bucket`
+    /// (each mogr bucket an engine bucket of its own, named `bucket_name_prefix` + its name).
+    bucket_mode: Option<String>,
+    /// Prepended to engine bucket names in `per-bucket` mode.
+    bucket_name_prefix: Option<String>,
+    /// Smallest multipart part the engine accepts, in bytes (default 5 MiB, what AWS S3 and
+    /// MinIO need; 0 for Garage, which keeps listings' multipart ETags exactly COS's).
+    engine_min_part_size: Option<u64>,
 }
 
 /// The storage backend the `[store]` table chooses.
@@ -140,9 +148,28 @@ fn store_backend(store: &StoreFile) -> Result<mogr_server::StoreBackend, String>
                 access_key: need(&store.access_key, "access_key")?,
                 secret_key,
                 path_style: store.path_style.unwrap_or(true),
+                buckets: engine_buckets(store)?,
+                min_engine_part: store.engine_min_part_size.unwrap_or(5 * 1024 * 1024),
             }))
         }
         other => Err(format!("store.kind `{other}`: use local or s3")),
+    }
+}
+
+/// Where mogr buckets live in the engine, from `bucket_mode` and `bucket_name_prefix`.
+fn engine_buckets(store: &StoreFile) -> Result<mogr_store::s3::EngineBuckets, String> {
+    use mogr_store::s3::EngineBuckets;
+    match (store.bucket_mode.as_deref(), &store.bucket_name_prefix) {
+        (None | Some("prefix"), None) => Ok(EngineBuckets::Prefixes),
+        (None | Some("prefix"), Some(_)) => {
+            Err("store.bucket_name_prefix needs store.bucket_mode = \"per-bucket\"".to_string())
+        }
+        (Some("per-bucket"), prefix) => Ok(EngineBuckets::PerBucket {
+            name_prefix: prefix.clone().unwrap_or_default(),
+        }),
+        (Some(other), _) => Err(format!(
+            "store.bucket_mode `{other}`: use prefix or per-bucket"
+        )),
     }
 }
 
@@ -563,8 +590,29 @@ mod tests {
                 assert_eq!(cfg.endpoint, "http://127.0.0.1:3900");
                 assert_eq!(cfg.region, "garage");
                 assert_eq!((cfg.bucket.as_str(), cfg.path_style), ("mogr", true));
+                assert_eq!(cfg.buckets, mogr_store::s3::EngineBuckets::Prefixes);
+                assert_eq!(cfg.min_engine_part, 5 * 1024 * 1024);
             }
             other => panic!("expected the S3 backend, got {other:?}"),
+        }
+        let s3 = "[store]\nkind = \"s3\"\nendpoint = \"http://e\"\nbucket = \"m\"\n\
+                  access_key = \"k\"\nsecret_key = \"s\"\n";
+        let per_bucket: FileConfig = toml::from_str(&format!(
+            "{s3}bucket_mode = \"per-bucket\"\nbucket_name_prefix = \"cos-\"\n"
+        ))
+        .unwrap();
+        match store_backend(&per_bucket.store) {
+            Ok(mogr_server::StoreBackend::S3(cfg)) => assert_eq!(
+                cfg.buckets,
+                mogr_store::s3::EngineBuckets::PerBucket {
+                    name_prefix: "cos-".into()
+                }
+            ),
+            other => panic!("expected per-bucket mode, got {other:?}"),
+        }
+        for bad in ["bucket_mode = \"each\"\n", "bucket_name_prefix = \"x-\"\n"] {
+            let file: FileConfig = toml::from_str(&format!("{s3}{bad}")).unwrap();
+            assert!(store_backend(&file.store).is_err(), "{bad}");
         }
         let missing: FileConfig = toml::from_str("[store]\nkind = \"s3\"\n").unwrap();
         assert!(store_backend(&missing.store).is_err());

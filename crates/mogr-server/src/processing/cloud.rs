@@ -7,7 +7,7 @@ use http::StatusCode;
 use mogr_store::GetObject;
 
 use super::errors::too_large;
-use super::persist::{admit_original, output_items, run_plan, Origin};
+use super::persist::{admit_original, run_plan, stage_outputs, Origin};
 use super::plan::plan;
 use crate::error_map::ApiResult;
 use crate::respond;
@@ -34,12 +34,9 @@ pub async fn image_process(origin: Origin<'_>, header: &str) -> ApiResult<Respon
     let (slot, source) = admit_original(state, &plan, stream, meta.size).await?;
     let production = run_plan(state, slot, source, &plan, None, ImageMode::Cloud).await?;
 
-    let items = output_items(&plan, &production);
-    let metas = if items.is_empty() {
-        Vec::new()
-    } else {
-        state.store.put_objects_atomic(items).await?
-    };
+    let mut stage = state.store.stage();
+    let metas = stage_outputs(stage.as_mut(), &plan, &production).await?;
+    stage.publish().await?;
     let result = origin.upload_result(&meta.etag, &plan, production, &metas);
     Ok(respond::xml(StatusCode::OK, result.to_xml()))
 }

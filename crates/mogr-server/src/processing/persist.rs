@@ -1,9 +1,9 @@
-//! What the three `Pic-Operations` modes share: run the plan on the pool, turn outputs into
-//! store items, and describe the stored result as `<UploadResult>`.
+//! What the three `Pic-Operations` modes share: run the plan on the pool, stage the outputs,
+//! and describe the stored result as `<UploadResult>`.
 
 use bytes::Bytes;
 use mogr_cos::xml::{OriginalInfo, ProcessResultObject, UploadResult};
-use mogr_store::{ByteStream, ObjectAttrs, ObjectMeta, PutItem, PutOptions};
+use mogr_store::{ByteStream, ObjectAttrs, ObjectMeta, PutOptions, Stage};
 
 use super::location::location;
 use super::pipeline::{cost, memory_peak};
@@ -68,25 +68,26 @@ pub async fn admit_original(
         .await
 }
 
-/// Store items for the outputs, in rule order.
-pub fn output_items(plan: &Plan, production: &Production) -> Vec<PutItem> {
-    plan.rules
-        .iter()
-        .zip(&production.outputs)
-        .map(|(rule, out)| PutItem {
-            bucket: rule.bucket.clone(),
-            key: rule.key.clone(),
-            body: out.bytes.clone(),
-            opts: PutOptions {
-                attrs: ObjectAttrs {
-                    content_type: Some(out.mime.clone()),
-                    ..ObjectAttrs::default()
-                },
-                content_md5: None,
-                length: None,
+/// Stages the outputs, in rule order; returns what each will be once published.
+pub async fn stage_outputs(
+    stage: &mut dyn Stage,
+    plan: &Plan,
+    production: &Production,
+) -> ApiResult<Vec<ObjectMeta>> {
+    let mut metas = Vec::with_capacity(plan.rules.len());
+    for (rule, out) in plan.rules.iter().zip(&production.outputs) {
+        let opts = PutOptions {
+            attrs: ObjectAttrs {
+                content_type: Some(out.mime.clone()),
+                ..ObjectAttrs::default()
             },
-        })
-        .collect()
+            content_md5: None,
+            length: Some(out.bytes.len() as u64),
+        };
+        let body = mogr_store::once(out.bytes.clone());
+        metas.push(stage.put(&rule.bucket, &rule.key, body, opts).await?);
+    }
+    Ok(metas)
 }
 
 /// The original object a `Pic-Operations` request is about.

@@ -7,10 +7,10 @@ use axum::body::Body;
 use axum::response::Response;
 use http::{HeaderValue, StatusCode};
 use mogr_cos::xml::{CompleteMultipartUploadResult, UploadResult};
-use mogr_store::{CompletedPart, PutItem};
+use mogr_store::CompletedPart;
 
 use super::errors::too_large;
-use super::persist::{admit_original, output_items, run_plan, Origin};
+use super::persist::{admit_original, run_plan, stage_outputs, Origin};
 use super::plan::plan;
 use crate::body::limited_stream;
 use crate::error_map::ApiResult;
@@ -50,23 +50,16 @@ pub async fn put(origin: Origin<'_>, header: &str, body: Body) -> ApiResult<Resp
     )
     .await?;
 
-    let mut items = Vec::with_capacity(plan.rules.len() + 1);
-    let keep_original = !origin.is_overwritten(&plan);
-    if keep_original {
-        items.push(PutItem {
-            bucket: bucket.to_string(),
-            key: key.to_string(),
-            body: original,
-            opts,
-        });
-    }
-    items.extend(output_items(&plan, &production));
-    let mut metas = state.store.put_objects_atomic(items).await?;
-    let stored_etag = if keep_original && !metas.is_empty() {
-        metas.remove(0).etag
-    } else {
+    // The original (unless an output replaces it) and every output become visible together.
+    let mut stage = state.store.stage();
+    let stored_etag = if origin.is_overwritten(&plan) {
         production.original.md5.clone()
+    } else {
+        let body = mogr_store::once(original);
+        stage.put(bucket, key, body, opts).await?.etag
     };
+    let metas = stage_outputs(stage.as_mut(), &plan, &production).await?;
+    stage.publish().await?;
 
     let (md5, crc64) = (production.original.md5.clone(), production.original.crc64);
     let result = origin.upload_result(&stored_etag, &plan, production, &metas);
@@ -91,28 +84,35 @@ pub async fn complete(
     } = origin;
     let plan = plan(state, ctx, bucket, key, header).await?;
     let limit = state.images.limits().max_input_bytes;
-    let assembled = state
-        .store
-        .multipart_body(bucket, key, upload_id, &parts)
-        .await?;
-    // Part sizes are not at hand; the limit stands in for the size if the headers are unreadable.
-    let (slot, original) = admit_original(state, &plan, assembled, limit).await?;
-    let production = run_plan(state, slot, original, &plan, None, ImageMode::Upload).await?;
-
+    // Refused from the parts' sizes before anything is assembled.
+    let uploaded = state.store.list_parts(bucket, key, upload_id).await?;
+    let listed: u64 = parts
+        .iter()
+        .filter_map(|p| {
+            let found = uploaded
+                .parts
+                .iter()
+                .find(|u| u.part_number == p.part_number);
+            found.map(|u| u.size)
+        })
+        .sum();
+    if listed > limit {
+        return Err(too_large(limit));
+    }
     // One commit: the assembled original (unless an output replaces it), every output and
     // the upload's retirement become visible together or not at all, even across a crash.
-    let done = state
-        .store
-        .complete_multipart_with(
-            bucket,
-            key,
-            upload_id,
-            &parts,
-            !origin.is_overwritten(&plan),
-            output_items(&plan, &production),
-        )
+    // Until then the upload stays, so a failed rule lets the client retry.
+    let mut stage = state.store.stage();
+    let keep = !origin.is_overwritten(&plan);
+    let original = stage
+        .complete_upload(bucket, key, upload_id, &parts, keep)
         .await?;
-    let result = origin.upload_result(&done.original.etag, &plan, production, &done.extra);
+    let assembled = stage.read(0).await?;
+    let (slot, bytes) = admit_original(state, &plan, assembled, original.size).await?;
+    let production = run_plan(state, slot, bytes, &plan, None, ImageMode::Upload).await?;
+    let outputs = stage_outputs(stage.as_mut(), &plan, &production).await?;
+    stage.publish().await?;
+    let result = origin.upload_result(&original.etag, &plan, production, &outputs);
     let complete = CompleteMultipartUploadResult {
         location: result.original.location.clone(),
         bucket: bucket.to_string(),
@@ -121,7 +121,7 @@ pub async fn complete(
     };
     let mut res = respond::xml(StatusCode::OK, complete_xml(&complete, &result));
     res.headers_mut()
-        .insert(X_COS_CRC64, HeaderValue::from(done.original.crc64));
+        .insert(X_COS_CRC64, HeaderValue::from(original.crc64));
     Ok(res)
 }
 

@@ -36,6 +36,7 @@ mod objects;
 mod recent;
 mod record;
 mod snapshot;
+mod stage;
 pub(crate) mod upload_list;
 mod writer;
 
@@ -49,11 +50,11 @@ use async_trait::async_trait;
 use self::bucket::Bucket;
 use self::layout::Layout;
 use crate::types::{
-    validate_bucket, Acl, BucketInfo, BucketSettings, ByteRange, ByteStream, CompletedPart,
-    CompletedUpload, GetObject, ListPage, ListQuery, ListUploadsPage, ListUploadsQuery,
-    MultipartUpload, ObjectMeta, PartInfo, PutItem, PutOptions,
+    validate_bucket, Acl, BucketInfo, BucketSettings, ByteRange, ByteStream, GetObject, ListPage,
+    ListQuery, ListUploadsPage, ListUploadsQuery, MultipartUpload, ObjectMeta, PartInfo,
+    PutOptions,
 };
-use crate::{Result, Store, StoreError};
+use crate::{Result, Stage, Store, StoreError};
 
 /// A store on the local file system.
 #[derive(Debug)]
@@ -221,8 +222,8 @@ impl Store for LocalStore {
         self.put_object_impl(bucket, key, body, opts).await
     }
 
-    async fn put_objects_atomic(&self, items: Vec<PutItem>) -> Result<Vec<ObjectMeta>> {
-        self.put_objects_atomic_impl(items).await
+    fn stage(&self) -> Box<dyn Stage + '_> {
+        Box::new(stage::LocalStage::new(self))
     }
 
     async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
@@ -274,30 +275,6 @@ impl Store for LocalStore {
         upload_id: &str,
     ) -> Result<MultipartUpload> {
         self.list_parts_impl(bucket, key, upload_id).await
-    }
-
-    async fn multipart_body(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-        parts: &[CompletedPart],
-    ) -> Result<ByteStream> {
-        self.multipart_body_impl(bucket, key, upload_id, parts)
-            .await
-    }
-
-    async fn complete_multipart_with(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-        parts: &[CompletedPart],
-        keep_original: bool,
-        extra: Vec<PutItem>,
-    ) -> Result<CompletedUpload> {
-        self.complete_multipart_impl(bucket, key, upload_id, parts, keep_original, extra)
-            .await
     }
 
     async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()> {

@@ -1,27 +1,27 @@
-//! Multipart uploads: parts are records in the upload's directory; completing concatenates
-//! them into one object record and publishes it, with any extra objects, in one commit that
-//! also retires the upload.
+//! Multipart uploads: parts are records in the upload's directory; completing (a [`Stage`])
+//! concatenates them into one staged object record, which is published, with whatever else
+//! was staged with it, in one commit that also retires the upload.
+//!
+//! [`Stage`]: crate::Stage
 
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use futures::StreamExt;
 use md5::{Digest, Md5};
 use tokio::io::AsyncReadExt;
-use tokio_util::io::ReaderStream;
 
 use super::bucket::{Bucket, UploadFile};
 use super::layout::{is_upload_id, new_upload_id, part_number_of, UPLOAD_FILE};
-use super::objects::{Retire, Staged, READ_CHUNK};
+use super::objects::{Staged, READ_CHUNK};
 use super::record::{join_time, open_record, RecordHeader};
 use super::upload_list;
 use super::writer::{stage_small_file, sync_dirs, RecordWriter};
 use super::LocalStore;
 use crate::types::{
-    validate_key, ByteStream, CompletedPart, CompletedUpload, ListUploadsPage, ListUploadsQuery,
-    MultipartUpload, ObjectAttrs, ObjectMeta, PartInfo, PutItem, PutOptions, MIN_PART_SIZE,
+    validate_key, ByteStream, CompletedPart, ListUploadsPage, ListUploadsQuery, MultipartUpload,
+    ObjectAttrs, PartInfo, PutOptions, MIN_PART_SIZE,
 };
 use crate::{Result, StoreError};
 
@@ -29,7 +29,7 @@ use crate::{Result, StoreError};
 const MAX_PART_NUMBER: u32 = 10_000;
 
 /// A part chosen for completion, with the ETag it was validated against.
-struct ChosenPart {
+pub(super) struct ChosenPart {
     path: PathBuf,
     etag: String,
 }
@@ -207,7 +207,7 @@ impl LocalStore {
 
     /// Check a completion list: ascending part numbers, each uploaded with the ETag given,
     /// all but the last at least [`MIN_PART_SIZE`].
-    async fn choose_parts(
+    pub(super) async fn choose_parts(
         &self,
         bucket: &str,
         key: &str,
@@ -265,75 +265,15 @@ impl LocalStore {
         Ok((bucket, upload, chosen))
     }
 
-    pub(super) async fn multipart_body_impl(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-        parts: &[CompletedPart],
-    ) -> Result<ByteStream> {
-        let (_, _, chosen) = self.choose_parts(bucket, key, upload_id, parts).await?;
-        // Parts are opened one at a time as the stream reaches them, so a 10,000-part upload
-        // does not hold 10,000 descriptors.
-        let body = futures::stream::iter(chosen)
-            .then(|part| async move { open_chosen(&part).await })
-            .flat_map(|opened| match opened {
-                Ok((file, header)) => {
-                    ReaderStream::with_capacity(file.take(header.size), READ_CHUNK).boxed()
-                }
-                Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
-            });
-        Ok(Box::pin(body))
-    }
-
-    pub(super) async fn complete_multipart_impl(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-        parts: &[CompletedPart],
-        keep_original: bool,
-        extra: Vec<PutItem>,
-    ) -> Result<CompletedUpload> {
-        let (bucket, upload, chosen) = self.choose_parts(bucket, key, upload_id, parts).await?;
-        let targets = self.check_items(extra)?;
-        let (original, staged_original) = self
-            .assemble(&bucket, key, upload.attrs, &chosen, keep_original)
-            .await?;
-        let mut staged: Vec<Staged> = staged_original.into_iter().collect();
-        let extra = self.stage_items(targets).await?;
-        let extra_metas = extra.iter().map(|s| s.header.to_meta()).collect();
-        // The original first, so an extra item written to its key replaces it.
-        staged.extend(extra);
-        let retire = Retire {
-            bucket,
-            key: key.to_string(),
-            upload_id: upload_id.to_string(),
-        };
-        self.publish(staged, Some(retire)).await?;
-        Ok(CompletedUpload {
-            original,
-            extra: extra_metas,
-        })
-    }
-
-    /// Read the chosen parts in order into a staged record of `key` (only when `keep`; else
-    /// just through a CRC), returning the assembled object's metadata and the record.
-    async fn assemble(
+    /// Read the chosen parts in order into a staged record of `key`.
+    pub(super) async fn assemble(
         &self,
         bucket: &Arc<Bucket>,
         key: &str,
         attrs: ObjectAttrs,
         chosen: &[ChosenPart],
-        keep: bool,
-    ) -> Result<(ObjectMeta, Option<Staged>)> {
-        let mut writer = if keep {
-            Some(RecordWriter::create(&self.layout).await?)
-        } else {
-            None
-        };
-        let mut crc = crate::Crc64::new();
-        let mut size = 0u64;
+    ) -> Result<Staged> {
+        let mut writer = RecordWriter::create(&self.layout).await?;
         let mut part_md5s = Md5::new();
         let mut buf = vec![0u8; READ_CHUNK * 4];
         for part in chosen {
@@ -351,34 +291,24 @@ impl LocalStore {
                 let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
                     break;
                 };
-                match writer.as_mut() {
-                    Some(writer) => writer.write(chunk).await?,
-                    None => {
-                        crc.update(chunk);
-                        size += n as u64;
-                    }
-                }
+                writer.write(chunk).await?;
             }
         }
-        let (size, crc64) = match &mut writer {
-            Some(writer) => {
-                let digests = writer.digests().await?;
-                (digests.size, digests.crc64)
-            }
-            None => (size, crc.value()),
-        };
+        let digests = writer.digests().await?;
         let etag = format!("{}-{}", hex::encode(part_md5s.finalize()), chosen.len());
-        let header = RecordHeader::new(key, size, etag, crc64, SystemTime::now(), attrs);
-        let meta = header.to_meta();
-        let staged = match writer {
-            Some(writer) => Some(Staged {
-                bucket: bucket.clone(),
-                temp: writer.seal(&header).await?,
-                header,
-            }),
-            None => None,
-        };
-        Ok((meta, staged))
+        let header = RecordHeader::new(
+            key,
+            digests.size,
+            etag,
+            digests.crc64,
+            SystemTime::now(),
+            attrs,
+        );
+        Ok(Staged {
+            bucket: bucket.clone(),
+            temp: writer.seal(&header).await?,
+            header,
+        })
     }
 
     pub(super) async fn abort_multipart_impl(

@@ -5,8 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use futures::{StreamExt, TryStreamExt};
-
 use super::bucket::{Bucket, Gate, IndexEntry, UploadKey};
 use super::file_stream::{read_next, FileStream, FILE_CHUNK};
 use super::journal::{self, Intent};
@@ -15,15 +13,11 @@ use super::recent::Version;
 use super::record::{open_record, open_record_blocking, RecordHeader};
 use super::writer::{ensure_dir, sync_dir, sync_dirs, RecordWriter, TempFile};
 use super::{CrashPoint, LocalStore};
-use crate::types::{
-    validate_key, ByteRange, ByteStream, GetObject, ObjectMeta, PutItem, PutOptions,
-};
+use crate::types::{validate_key, ByteRange, ByteStream, GetObject, ObjectMeta, PutOptions};
 use crate::{Result, StoreError};
 
 /// Chunk size of object body streams.
 pub(crate) const READ_CHUNK: usize = 256 * 1024;
-/// How many records of a batch are staged at once.
-const STAGE_CONCURRENCY: usize = 8;
 
 /// A record opened for a GET: the body's first chunk is already read.
 struct Opened {
@@ -155,7 +149,7 @@ impl LocalStore {
     }
 
     /// Check the body's MD5 and seal the record with the object's metadata.
-    async fn seal_object(
+    pub(super) async fn seal_object(
         &self,
         writer: RecordWriter,
         bucket: Arc<Bucket>,
@@ -180,47 +174,6 @@ impl LocalStore {
             header,
             temp,
         })
-    }
-
-    pub(super) async fn put_objects_atomic_impl(
-        &self,
-        items: Vec<PutItem>,
-    ) -> Result<Vec<ObjectMeta>> {
-        let targets = self.check_items(items)?;
-        let staged = self.stage_items(targets).await?;
-        let metas = staged.iter().map(|s| s.header.to_meta()).collect();
-        self.publish(staged, None).await?;
-        Ok(metas)
-    }
-
-    /// Resolve each item's bucket and check its key, so bad names are refused before
-    /// anything is written.
-    pub(crate) fn check_items(&self, items: Vec<PutItem>) -> Result<Vec<(Arc<Bucket>, PutItem)>> {
-        items
-            .into_iter()
-            .map(|item| {
-                let bucket = self.bucket(&item.bucket)?;
-                validate_key(&item.key)?;
-                Ok((bucket, item))
-            })
-            .collect()
-    }
-
-    /// Stage and seal every item (a few at a time). On any failure the records staged so far
-    /// are dropped, which deletes them.
-    pub(crate) async fn stage_items(
-        &self,
-        targets: Vec<(Arc<Bucket>, PutItem)>,
-    ) -> Result<Vec<Staged>> {
-        futures::stream::iter(targets)
-            .map(|(bucket, item)| async move {
-                let mut writer = RecordWriter::create(&self.layout).await?;
-                writer.write(&item.body).await?;
-                self.seal_object(writer, bucket, &item.key, item.opts).await
-            })
-            .buffered(STAGE_CONCURRENCY)
-            .try_collect()
-            .await
     }
 
     /// Make staged records visible, in order (a later record for the same key wins), and

@@ -1,6 +1,7 @@
 //! The few S3 requests the backend makes, signed by rusty-s3 and sent by reqwest, with the
 //! engine's failures sorted into "unavailable" (retry later) and everything else.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -8,12 +9,12 @@ use futures::{Stream, TryStreamExt};
 use reqwest::header::{HeaderMap, CONTENT_LENGTH, RANGE};
 use reqwest::{Body, Response, StatusCode};
 use rusty_s3::actions::{
-    CompleteMultipartUpload, CreateMultipartUpload, DeleteObject, GetObject, HeadObject,
-    ListObjectsV2, ListObjectsV2Response, PutObject, S3Action, UploadPart,
+    CompleteMultipartUpload, CreateBucket, CreateMultipartUpload, DeleteBucket, DeleteObject,
+    GetObject, HeadObject, ListObjectsV2, ListObjectsV2Response, PutObject, S3Action, UploadPart,
 };
 use rusty_s3::{Bucket, Credentials, UrlStyle};
 
-use super::S3Config;
+use super::{EngineBuckets, S3Config};
 use crate::StoreError;
 
 /// How long a signed request stays valid: enough for a slow upload to start.
@@ -23,11 +24,19 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Longest silence on an open connection before the request counts as failed.
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A client of one engine bucket.
+/// A client of the engine. Keys are mogr's layout keys (`<bucket>/<key>` for objects,
+/// `.mogr/...` for mogr's records); [`Engine::locate`] says which engine bucket and key hold
+/// each, so only this module knows whether mogr buckets are prefixes or engine buckets.
 pub(crate) struct Engine {
     http: reqwest::Client,
+    /// The engine bucket of mogr's records (and, in prefix mode, of every object).
     bucket: Bucket,
     credentials: Credentials,
+    endpoint: url::Url,
+    style: UrlStyle,
+    region: String,
+    /// In per-bucket mode, the name prefix of the engine bucket of each mogr bucket.
+    per_bucket: Option<String>,
 }
 
 /// An engine object's headers as HEAD or GET return them.
@@ -43,8 +52,13 @@ impl Engine {
         } else {
             UrlStyle::VirtualHost
         };
-        let bucket = Bucket::new(endpoint, style, cfg.bucket.clone(), cfg.region.clone())
-            .map_err(|e| StoreError::InvalidArgument(format!("S3 bucket: {e}")))?;
+        let bucket = Bucket::new(
+            endpoint.clone(),
+            style,
+            cfg.bucket.clone(),
+            cfg.region.clone(),
+        )
+        .map_err(|e| StoreError::InvalidArgument(format!("S3 bucket: {e}")))?;
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .read_timeout(READ_TIMEOUT)
@@ -54,7 +68,88 @@ impl Engine {
             http,
             bucket,
             credentials: Credentials::new(cfg.access_key.clone(), cfg.secret_key.clone()),
+            endpoint,
+            style,
+            region: cfg.region.clone(),
+            per_bucket: match &cfg.buckets {
+                EngineBuckets::Prefixes => None,
+                EngineBuckets::PerBucket { name_prefix } => Some(name_prefix.clone()),
+            },
         })
+    }
+
+    /// The engine bucket of mogr bucket `name` in per-bucket mode.
+    fn engine_bucket(&self, name_prefix: &str, name: &str) -> Result<Bucket, StoreError> {
+        Bucket::new(
+            self.endpoint.clone(),
+            self.style,
+            format!("{name_prefix}{name}"),
+            self.region.clone(),
+        )
+        .map_err(|e| StoreError::InvalidArgument(format!("S3 bucket for {name}: {e}")))
+    }
+
+    /// Where layout key `key` lives: the engine bucket and the key in it. In per-bucket mode
+    /// an object key `<bucket>/<rest>` is `<rest>` in bucket `<bucket>`'s engine bucket; the
+    /// reserved prefix (and everything in prefix mode) stays in the main engine bucket.
+    fn locate<'k>(&self, key: &'k str) -> Result<(Cow<'_, Bucket>, &'k str), StoreError> {
+        let Some(name_prefix) = &self.per_bucket else {
+            return Ok((Cow::Borrowed(&self.bucket), key));
+        };
+        match key.split_once('/') {
+            Some((bucket, rest)) if !bucket.starts_with('.') => {
+                Ok((Cow::Owned(self.engine_bucket(name_prefix, bucket)?), rest))
+            }
+            _ => Ok((Cow::Borrowed(&self.bucket), key)),
+        }
+    }
+
+    /// The layout key of `engine_key` found in the engine bucket that `located` (the layout
+    /// key that was listed) maps to.
+    fn layout_key(&self, located: &str, engine_key: &str) -> String {
+        match (&self.per_bucket, located.split_once('/')) {
+            (Some(_), Some((bucket, _))) if !bucket.starts_with('.') => {
+                format!("{bucket}/{engine_key}")
+            }
+            _ => engine_key.to_string(),
+        }
+    }
+
+    /// Creates the engine bucket of mogr bucket `name` (per-bucket mode only; one that
+    /// exists and is ours already is fine).
+    pub(crate) async fn create_bucket(&self, name: &str) -> Result<(), StoreError> {
+        let Some(name_prefix) = &self.per_bucket else {
+            return Ok(());
+        };
+        let bucket = self.engine_bucket(name_prefix, name)?;
+        let url = CreateBucket::new(&bucket, &self.credentials).sign(SIGNATURE_TTL);
+        let res = self.http.put(url).send().await.map_err(transport)?;
+        if res.status() == StatusCode::CONFLICT {
+            let text = res.text().await.unwrap_or_default();
+            if text.contains("BucketAlreadyOwnedByYou") {
+                return Ok(());
+            }
+            return Err(StoreError::Io(std::io::Error::other(format!(
+                "engine bucket {name_prefix}{name}: {text}"
+            ))));
+        }
+        expect_success(Ok(res)).await?;
+        Ok(())
+    }
+
+    /// Deletes the (empty) engine bucket of mogr bucket `name` (per-bucket mode only).
+    pub(crate) async fn delete_bucket(&self, name: &str) -> Result<(), StoreError> {
+        let Some(name_prefix) = &self.per_bucket else {
+            return Ok(());
+        };
+        let bucket = self.engine_bucket(name_prefix, name)?;
+        let url = DeleteBucket::new(&bucket, &self.credentials).sign(SIGNATURE_TTL);
+        let res = self.http.delete(url).send().await.map_err(transport)?;
+        if res.status() == StatusCode::NOT_FOUND {
+            return Ok(());
+        }
+        expect_success(Ok(res)).await?;
+        Ok(())
     }
 
     /// Stores `body` under `key`; `length` when known. Returns the engine's ETag, unquoted.
@@ -64,7 +159,8 @@ impl Engine {
         body: Body,
         length: Option<u64>,
     ) -> Result<String, StoreError> {
-        let url = PutObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNATURE_TTL);
+        let (bucket, key) = self.locate(key)?;
+        let url = PutObject::new(&bucket, Some(&self.credentials), key).sign(SIGNATURE_TTL);
         let mut req = self.http.put(url).body(body);
         if let Some(len) = length {
             req = req.header(CONTENT_LENGTH, len);
@@ -73,15 +169,17 @@ impl Engine {
         Ok(etag_of(res.headers()))
     }
 
-    /// Copies `from` to `to` inside the bucket, replacing its metadata with the single
-    /// mogr header `meta` (metadata-only on Garage: no data is moved).
+    /// Copies `from` to `to`, replacing its metadata with the single mogr header `meta`
+    /// (metadata-only on Garage, even between engine buckets: no data is moved).
     pub(crate) async fn copy(&self, from: &str, to: &str, meta: &str) -> Result<(), StoreError> {
+        let (from_bucket, from) = self.locate(from)?;
         let source = format!(
             "/{}/{}",
-            self.bucket.name(),
+            from_bucket.name(),
             percent_encoding::utf8_percent_encode(from, COPY_SOURCE)
         );
-        let mut action = PutObject::new(&self.bucket, Some(&self.credentials), to);
+        let (bucket, to) = self.locate(to)?;
+        let mut action = PutObject::new(&bucket, Some(&self.credentials), to);
         action
             .headers_mut()
             .insert("x-amz-copy-source", source.clone());
@@ -109,7 +207,8 @@ impl Engine {
         key: &str,
         range: Option<&str>,
     ) -> Result<Option<Response>, StoreError> {
-        let url = GetObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNATURE_TTL);
+        let (bucket, key) = self.locate(key)?;
+        let url = GetObject::new(&bucket, Some(&self.credentials), key).sign(SIGNATURE_TTL);
         let mut req = self.http.get(url);
         if let Some(range) = range {
             req = req.header(RANGE, range);
@@ -132,7 +231,8 @@ impl Engine {
 
     /// The object's headers; `None` when there is no such key.
     pub(crate) async fn head(&self, key: &str) -> Result<Option<Headers>, StoreError> {
-        let url = HeadObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNATURE_TTL);
+        let (bucket, key) = self.locate(key)?;
+        let url = HeadObject::new(&bucket, Some(&self.credentials), key).sign(SIGNATURE_TTL);
         let res = self.http.head(url).send().await.map_err(transport)?;
         if res.status() == StatusCode::NOT_FOUND {
             return Ok(None);
@@ -142,7 +242,8 @@ impl Engine {
 
     /// Deletes `key`; a missing key is not an error.
     pub(crate) async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        let url = DeleteObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNATURE_TTL);
+        let (bucket, key) = self.locate(key)?;
+        let url = DeleteObject::new(&bucket, Some(&self.credentials), key).sign(SIGNATURE_TTL);
         let res = self.http.delete(url).send().await.map_err(transport)?;
         if res.status() == StatusCode::NOT_FOUND {
             return Ok(());
@@ -160,11 +261,18 @@ impl Engine {
         continuation: Option<&str>,
         max_keys: usize,
     ) -> Result<ListObjectsV2Response, StoreError> {
-        let mut action = ListObjectsV2::new(&self.bucket, Some(&self.credentials));
+        let located = prefix;
+        let (bucket, prefix) = self.locate(located)?;
+        let mut action = ListObjectsV2::new(&bucket, Some(&self.credentials));
         action.with_prefix(prefix);
         if !delimiter.is_empty() {
             action.with_delimiter(delimiter);
         }
+        // Inside the same engine bucket as the prefix (callers build both from one base).
+        let start_after = start_after.map(|after| match self.locate(after) {
+            Ok((_, key)) => key,
+            Err(_) => after,
+        });
         if let Some(after) = start_after {
             action.with_start_after(after);
         }
@@ -175,8 +283,15 @@ impl Engine {
         let url = action.sign(SIGNATURE_TTL);
         let res = expect_success(self.http.get(url).send().await).await?;
         let text = res.text().await.map_err(transport)?;
-        ListObjectsV2::parse_response(&text)
-            .map_err(|e| StoreError::Io(std::io::Error::other(format!("engine listing: {e}"))))
+        let mut page = ListObjectsV2::parse_response(&text)
+            .map_err(|e| StoreError::Io(std::io::Error::other(format!("engine listing: {e}"))))?;
+        for c in &mut page.contents {
+            c.key = self.layout_key(located, &c.key);
+        }
+        for p in &mut page.common_prefixes {
+            p.prefix = self.layout_key(located, &p.prefix);
+        }
+        Ok(page)
     }
 
     /// Every key under `prefix` (for the short internal lists: uploads, parts, buckets).
@@ -202,8 +317,9 @@ impl Engine {
 
     /// Starts an engine multipart upload of `key`; returns its id.
     pub(crate) async fn create_multipart(&self, key: &str) -> Result<String, StoreError> {
-        let url = CreateMultipartUpload::new(&self.bucket, Some(&self.credentials), key)
-            .sign(SIGNATURE_TTL);
+        let (bucket, key) = self.locate(key)?;
+        let url =
+            CreateMultipartUpload::new(&bucket, Some(&self.credentials), key).sign(SIGNATURE_TTL);
         let res = expect_success(self.http.post(url).send().await).await?;
         let text = res.text().await.map_err(transport)?;
         let parsed = CreateMultipartUpload::parse_response(&text)
@@ -220,14 +336,9 @@ impl Engine {
         body: Body,
         length: u64,
     ) -> Result<String, StoreError> {
-        let url = UploadPart::new(
-            &self.bucket,
-            Some(&self.credentials),
-            key,
-            number,
-            upload_id,
-        )
-        .sign(SIGNATURE_TTL);
+        let (bucket, key) = self.locate(key)?;
+        let url = UploadPart::new(&bucket, Some(&self.credentials), key, number, upload_id)
+            .sign(SIGNATURE_TTL);
         let req = self.http.put(url).header(CONTENT_LENGTH, length).body(body);
         let res = expect_success(req.send().await).await?;
         Ok(etag_of(res.headers()))
@@ -240,8 +351,9 @@ impl Engine {
         upload_id: &str,
         etags: &[String],
     ) -> Result<(), StoreError> {
+        let (bucket, key) = self.locate(key)?;
         let action = CompleteMultipartUpload::new(
-            &self.bucket,
+            &bucket,
             Some(&self.credentials),
             key,
             upload_id,
@@ -262,8 +374,11 @@ impl Engine {
 
     /// Drops engine upload `upload_id` (best effort: its parts are garbage either way).
     pub(crate) async fn abort_multipart(&self, key: &str, upload_id: &str) {
+        let Ok((bucket, key)) = self.locate(key) else {
+            return;
+        };
         let url = rusty_s3::actions::AbortMultipartUpload::new(
-            &self.bucket,
+            &bucket,
             Some(&self.credentials),
             key,
             upload_id,

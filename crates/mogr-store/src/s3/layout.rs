@@ -35,6 +35,22 @@ pub(crate) fn staged() -> String {
     format!("{RESERVED}staged/{}", hex::encode(id))
 }
 
+/// Prefix of every staged body.
+pub(crate) fn staged_bodies() -> String {
+    format!("{RESERVED}staged/")
+}
+
+/// Prefix of the records of commits under way.
+pub(crate) fn commits() -> String {
+    format!("{RESERVED}commits/")
+}
+
+/// A fresh key for the record of a commit of several objects.
+pub(crate) fn commit() -> String {
+    let id: [u8; 16] = rand::random();
+    format!("{RESERVED}commits/{}", hex::encode(id))
+}
+
 /// Prefix of the state records of `bucket`'s unfinished uploads.
 pub(crate) fn uploads(bucket: &str) -> String {
     format!("{RESERVED}uploads/{bucket}/")

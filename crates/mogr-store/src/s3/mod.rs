@@ -7,7 +7,9 @@
 //! settings, unfinished uploads, staged bodies) live under a reserved `.mogr/` prefix that
 //! no mogr bucket name can produce.
 
+mod batch;
 mod buckets;
+mod commit;
 mod engine;
 mod layout;
 mod meta;
@@ -15,19 +17,24 @@ mod multipart;
 mod objects;
 mod stage;
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use async_trait::async_trait;
 
 use crate::types::{
-    validate_bucket, Acl, BucketInfo, BucketSettings, ByteRange, ByteStream, CompletedPart,
-    CompletedUpload, GetObject, ListPage, ListQuery, ListUploadsPage, ListUploadsQuery,
-    MultipartUpload, ObjectMeta, PartInfo, PutItem, PutOptions,
+    validate_bucket, Acl, BucketInfo, BucketSettings, ByteRange, ByteStream, GetObject, ListPage,
+    ListQuery, ListUploadsPage, ListUploadsQuery, MultipartUpload, ObjectMeta, PartInfo,
+    PutOptions,
 };
-use crate::{Result, Store, StoreError};
+use crate::{Result, Stage, Store, StoreError};
 
 /// How long a node caches what it read of a bucket (record, ACL, settings).
 pub use buckets::CACHE_TTL;
+pub use commit::{Swept, COMMIT_GRACE, STAGED_GRACE};
+
+/// How often each node sweeps the engine for interrupted commits and stale staged bodies.
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
 /// How to reach the engine.
 #[derive(Clone, PartialEq, Eq)]
@@ -44,6 +51,28 @@ pub struct S3Config {
     pub secret_key: String,
     /// Path-style requests (`endpoint/bucket/key`) rather than virtual-host ones.
     pub path_style: bool,
+    /// Where mogr buckets live in the engine.
+    pub buckets: EngineBuckets,
+    /// Smallest engine multipart part the engine accepts (but the last): 5 MiB on AWS S3 and
+    /// MinIO, 0 on Garage. Completing an upload whose COS parts (1 MiB minimum) are smaller
+    /// joins them into engine parts this large.
+    pub min_engine_part: u64,
+}
+
+/// Where mogr buckets live in the engine.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum EngineBuckets {
+    /// Each mogr bucket is a top-level prefix of the one engine bucket (needs the rights to
+    /// one bucket only).
+    #[default]
+    Prefixes,
+    /// Each mogr bucket is an engine bucket of its own, named `name_prefix` + its name,
+    /// created and deleted with it (needs the right to create buckets). mogr's records stay
+    /// in the main engine bucket.
+    PerBucket {
+        /// Prepended to each mogr bucket's name.
+        name_prefix: String,
+    },
 }
 
 impl std::fmt::Debug for S3Config {
@@ -55,6 +84,8 @@ impl std::fmt::Debug for S3Config {
             .field("bucket", &self.bucket)
             .field("access_key", &self.access_key)
             .field("path_style", &self.path_style)
+            .field("buckets", &self.buckets)
+            .field("min_engine_part", &self.min_engine_part)
             .finish_non_exhaustive()
     }
 }
@@ -62,7 +93,11 @@ impl std::fmt::Debug for S3Config {
 /// A [`Store`] over an S3-compatible engine.
 pub struct S3Store {
     engine: Arc<engine::Engine>,
+    min_engine_part: u64,
     buckets: buckets::Buckets,
+    /// Whether the next commit stops right after writing its record (crash tests).
+    #[cfg(feature = "crash-points")]
+    crash: std::sync::atomic::AtomicBool,
 }
 
 impl S3Store {
@@ -73,10 +108,52 @@ impl S3Store {
         engine
             .list(layout::bucket_records().as_str(), "", None, None, 1)
             .await?;
+        let engine = Arc::new(engine);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(sweep_forever(Arc::downgrade(&engine)));
+        }
         Ok(S3Store {
-            engine: Arc::new(engine),
+            engine,
+            min_engine_part: cfg.min_engine_part,
             buckets: buckets::Buckets::default(),
+            #[cfg(feature = "crash-points")]
+            crash: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Finishes commits interrupted more than `commit_grace` ago and drops staged bodies
+    /// older than `staged_grace`. Every node does this every [`SWEEP_INTERVAL`] with
+    /// [`COMMIT_GRACE`] and [`STAGED_GRACE`]; tests call it with shorter ones.
+    pub async fn sweep(&self, commit_grace: Duration, staged_grace: Duration) -> Result<Swept> {
+        commit::sweep(&self.engine, commit_grace, staged_grace).await
+    }
+
+    /// Make the next commit of several objects stop right after writing its record, as if
+    /// the node died there (crash tests).
+    #[cfg(feature = "crash-points")]
+    #[doc(hidden)]
+    pub fn crash_after_commit_record(&self) {
+        self.crash.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether a crash is armed for this commit (consumed).
+    #[cfg(feature = "crash-points")]
+    fn take_crash_point(&self) -> bool {
+        self.crash.swap(false, std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Sweeps every [`SWEEP_INTERVAL`] until the store is dropped. Nodes start at different
+/// times, so their sweeps rarely meet; when they do, every step is idempotent.
+async fn sweep_forever(engine: Weak<engine::Engine>) {
+    loop {
+        tokio::time::sleep(SWEEP_INTERVAL).await;
+        let Some(engine) = engine.upgrade() else {
+            return;
+        };
+        if let Err(e) = commit::sweep(&engine, COMMIT_GRACE, STAGED_GRACE).await {
+            tracing::warn!(error = %e, "engine sweep failed; retried at the next interval");
+        }
     }
 }
 
@@ -94,6 +171,8 @@ impl Store for S3Store {
             created: meta::now(),
             acl,
         };
+        // The engine bucket first: the record makes the bucket usable on every node.
+        self.engine.create_bucket(bucket).await?;
         self.buckets.write(&self.engine, &info).await
     }
 
@@ -121,6 +200,11 @@ impl Store for S3Store {
         self.engine.delete(&layout::bucket_settings(bucket)).await?;
         self.engine.delete(&layout::bucket_record(bucket)).await?;
         self.buckets.forget(bucket);
+        // The record is gone, so the bucket is; an engine bucket left behind (a race with a
+        // late write) is reused if the bucket is created again.
+        if let Err(e) = self.engine.delete_bucket(bucket).await {
+            tracing::warn!(bucket, error = %e, "could not delete the engine bucket");
+        }
         Ok(())
     }
 
@@ -154,8 +238,8 @@ impl Store for S3Store {
         self.put_object_impl(bucket, key, body, opts).await
     }
 
-    async fn put_objects_atomic(&self, items: Vec<PutItem>) -> Result<Vec<ObjectMeta>> {
-        self.put_objects_atomic_impl(items).await
+    fn stage(&self) -> Box<dyn Stage + '_> {
+        Box::new(batch::S3Stage::new(self))
     }
 
     async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
@@ -203,30 +287,6 @@ impl Store for S3Store {
         upload_id: &str,
     ) -> Result<MultipartUpload> {
         self.list_parts_impl(bucket, key, upload_id).await
-    }
-
-    async fn multipart_body(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-        parts: &[CompletedPart],
-    ) -> Result<ByteStream> {
-        self.multipart_body_impl(bucket, key, upload_id, parts)
-            .await
-    }
-
-    async fn complete_multipart_with(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-        parts: &[CompletedPart],
-        keep_original: bool,
-        extra: Vec<PutItem>,
-    ) -> Result<CompletedUpload> {
-        self.complete_multipart_with_impl(bucket, key, upload_id, parts, keep_original, extra)
-            .await
     }
 
     async fn abort_multipart(&self, bucket: &str, key: &str, upload_id: &str) -> Result<()> {

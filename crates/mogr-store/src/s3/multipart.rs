@@ -12,12 +12,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures::{StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
 
-use super::engine::body_stream;
+use super::engine::{body_stream, Engine};
 use super::{layout, meta, stage, S3Store};
 use crate::local::upload_list;
 use crate::types::{
-    validate_key, ByteStream, CompletedPart, CompletedUpload, ListUploadsPage, ListUploadsQuery,
-    MultipartUpload, ObjectAttrs, ObjectMeta, PartInfo, PutItem, PutOptions, MIN_PART_SIZE,
+    validate_key, ByteStream, CompletedPart, ListUploadsPage, ListUploadsQuery, MultipartUpload,
+    ObjectAttrs, ObjectMeta, PartInfo, PutOptions, MIN_PART_SIZE,
 };
 use crate::{Crc64, StoreError};
 
@@ -275,17 +275,6 @@ impl S3Store {
         )
     }
 
-    pub(crate) async fn multipart_body_impl(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-        parts: &[CompletedPart],
-    ) -> Result<ByteStream, StoreError> {
-        let plan = self.plan(bucket, key, upload_id, parts).await?;
-        Ok(self.joined(bucket, upload_id, &plan.parts))
-    }
-
     /// Joins the planned parts under a staged key; returns the key and the body's CRC-64.
     async fn assemble(
         &self,
@@ -296,12 +285,16 @@ impl S3Store {
         let staged = layout::staged();
         let engine_upload = self.engine.create_multipart(&staged).await?;
         let crc = Arc::new(Mutex::new(Crc64::new()));
-        let mut etags = Vec::with_capacity(plan.parts.len());
-        for (i, part) in plan.parts.iter().enumerate() {
+        let sizes: Vec<u64> = plan.parts.iter().map(|p| p.size).collect();
+        let groups = engine_parts(&sizes, self.min_engine_part);
+        let mut etags = Vec::with_capacity(groups.len());
+        for (i, group) in groups.into_iter().enumerate() {
             let number = u16::try_from(i + 1).unwrap_or(u16::MAX);
             let crc = crc.clone();
+            let parts = plan.parts.get(group).unwrap_or_default();
+            let length = parts.iter().map(|p| p.size).sum();
             let body = self
-                .joined(bucket, upload_id, std::slice::from_ref(part))
+                .joined(bucket, upload_id, parts)
                 .inspect_ok(move |chunk| {
                     crc.lock()
                         .unwrap_or_else(PoisonError::into_inner)
@@ -314,7 +307,7 @@ impl S3Store {
                     &engine_upload,
                     number,
                     reqwest::Body::wrap_stream(body),
-                    part.size,
+                    length,
                 )
                 .await;
             match sent {
@@ -337,86 +330,33 @@ impl S3Store {
         Ok((staged, value))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn complete_multipart_with_impl(
+    /// Checks a completion and assembles the parts under a staged key; returns the key and
+    /// the assembled object's metadata. Nothing is published and the upload stays.
+    pub(crate) async fn stage_upload(
         &self,
         bucket: &str,
         key: &str,
         upload_id: &str,
         parts: &[CompletedPart],
-        keep_original: bool,
-        extra: Vec<PutItem>,
-    ) -> Result<CompletedUpload, StoreError> {
+    ) -> Result<(String, ObjectMeta), StoreError> {
         let plan = self.plan(bucket, key, upload_id, parts).await?;
-        super::objects::check_items(self, &extra).await?;
         let (assembled, crc64) = self.assemble(bucket, upload_id, &plan).await?;
-        let original = ObjectMeta {
+        let meta = ObjectMeta {
             key: key.to_string(),
             size: plan.size,
-            etag: plan.etag.clone(),
+            etag: plan.etag,
             crc64,
             last_modified: meta::now(),
-            attrs: plan.attrs.clone(),
+            attrs: plan.attrs,
         };
-        // Everything is staged before anything is published.
-        let mut items = Vec::new();
-        let mut staged = Vec::new();
-        let mut metas = Vec::new();
-        if keep_original {
-            items.push(PutItem {
-                bucket: bucket.to_string(),
-                key: key.to_string(),
-                body: bytes::Bytes::new(),
-                opts: PutOptions::default(),
-            });
-            staged.push(assembled.clone());
-            metas.push(original.clone());
-        }
-        for item in &extra {
-            match stage::stage_bytes(&self.engine, item.body.clone()).await {
-                Ok(k) => staged.push(k),
-                Err(e) => {
-                    for k in staged.iter().chain(std::iter::once(&assembled)) {
-                        stage::discard(&self.engine, k).await;
-                    }
-                    return Err(e);
-                }
-            }
-            metas.push(super::objects::in_memory_meta(item));
-            items.push(item.clone());
-        }
-        self.publish_all(&items, &staged, &metas).await?;
-        if !keep_original {
-            stage::discard(&self.engine, &assembled).await;
-        }
-        self.retire(bucket, key, upload_id).await;
-        let extra_metas = if keep_original {
-            metas[1..].to_vec()
-        } else {
-            metas
-        };
-        Ok(CompletedUpload {
-            original,
-            extra: extra_metas,
-        })
+        Ok((assembled, meta))
     }
 
     /// Removes an upload's state record first (so it is gone for every node), then its
     /// parts; a failure only leaves unreachable parts behind.
     async fn retire(&self, bucket: &str, key: &str, upload_id: &str) {
-        if let Err(e) = self
-            .engine
-            .delete(&layout::upload(bucket, upload_id, key))
-            .await
-        {
+        if let Err(e) = retire_upload(&self.engine, bucket, key, upload_id).await {
             tracing::warn!(upload_id, error = %e, "could not drop an upload record");
-            return;
-        }
-        let prefix = layout::parts(bucket, upload_id);
-        if let Ok(parts) = self.engine.list_all(&prefix).await {
-            for (part, _, _) in parts {
-                let _ = self.engine.delete(&part).await;
-            }
         }
     }
 
@@ -451,5 +391,69 @@ impl S3Store {
             })
             .collect();
         Ok(upload_list::page(&uploads, query))
+    }
+}
+
+/// Removes an upload's state record (so it is gone for every node), then its parts; only
+/// the record's removal can fail the call: a part left behind is unreachable garbage.
+pub(crate) async fn retire_upload(
+    engine: &Engine,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> Result<(), StoreError> {
+    engine
+        .delete(&layout::upload(bucket, upload_id, key))
+        .await?;
+    let prefix = layout::parts(bucket, upload_id);
+    if let Ok(parts) = engine.list_all(&prefix).await {
+        for (part, _, _) in parts {
+            let _ = engine.delete(&part).await;
+        }
+    }
+    Ok(())
+}
+
+/// How mogr parts (their sizes, in order) map onto engine parts: one engine part each when
+/// every part but the last holds at least `min` bytes (so the engine's listing ETag is the
+/// `<md5 of part MD5s>-N` COS reports), else consecutive parts joined until each engine part
+/// but the last reaches `min` (engines that refuse small parts; the listing ETag then differs
+/// from the one HEAD and GET report).
+fn engine_parts(sizes: &[u64], min: u64) -> Vec<std::ops::Range<usize>> {
+    let all_but_last = sizes.split_last().map_or(&[][..], |(_, rest)| rest);
+    if all_but_last.iter().all(|&s| s >= min) {
+        return (0..sizes.len()).map(|i| i..i + 1).collect();
+    }
+    let mut groups = Vec::new();
+    let (mut start, mut held) = (0, 0u64);
+    for (i, &size) in sizes.iter().enumerate() {
+        held += size;
+        if held >= min {
+            groups.push(start..i + 1);
+            (start, held) = (i + 1, 0);
+        }
+    }
+    if start < sizes.len() {
+        groups.push(start..sizes.len());
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::engine_parts;
+
+    #[test]
+    fn small_parts_are_joined_only_when_the_engine_needs_it() {
+        const MIB: u64 = 1 << 20;
+        assert_eq!(engine_parts(&[MIB, MIB, 3], 0), [0..1, 1..2, 2..3]);
+        assert_eq!(engine_parts(&[5 * MIB, 6 * MIB, 3], 5 * MIB), [0..1, 1..2, 2..3]);
+        assert_eq!(engine_parts(&[MIB; 3], 5 * MIB), [0..3]);
+        assert_eq!(
+            engine_parts(&[MIB, 2 * MIB, 3 * MIB, MIB, 5 * MIB, 2], 5 * MIB),
+            [0..3, 3..5, 5..6]
+        );
+        assert_eq!(engine_parts(&[7], 5 * MIB), [0..1]);
+        assert_eq!(engine_parts(&[], 5 * MIB), Vec::<std::ops::Range<usize>>::new());
     }
 }

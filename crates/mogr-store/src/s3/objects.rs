@@ -2,7 +2,6 @@
 
 use std::time::SystemTime;
 
-use futures::future::try_join_all;
 use reqwest::header::CONTENT_RANGE;
 use reqwest::StatusCode;
 
@@ -10,7 +9,7 @@ use super::engine::body_stream;
 use super::{layout, meta, stage, S3Store};
 use crate::types::{
     validate_key, ByteRange, ByteStream, GetObject, ListPage, ListQuery, ListedObject, ObjectMeta,
-    PutItem, PutOptions,
+    PutOptions,
 };
 use crate::StoreError;
 
@@ -47,52 +46,6 @@ impl S3Store {
             return Err(e);
         }
         Ok(meta)
-    }
-
-    /// Stages every item, then publishes them: nothing is visible until all are staged.
-    /// Publishing is one copy per item; should the engine fail between two of them, the
-    /// items before stay published (the engine has no multi-key transaction).
-    pub(crate) async fn put_objects_atomic_impl(
-        &self,
-        items: Vec<PutItem>,
-    ) -> Result<Vec<ObjectMeta>, StoreError> {
-        check_items(self, &items).await?;
-        let staged = try_join_all(
-            items
-                .iter()
-                .map(|item| stage::stage_bytes(&self.engine, item.body.clone())),
-        )
-        .await;
-        let staged = match staged {
-            Ok(staged) => staged,
-            Err(e) => {
-                // Staged bodies of the items that made it are garbage under the reserved
-                // prefix; nothing was published.
-                return Err(e);
-            }
-        };
-        let metas: Vec<ObjectMeta> = items.iter().map(in_memory_meta).collect();
-        self.publish_all(&items, &staged, &metas).await?;
-        Ok(metas)
-    }
-
-    /// Publishes staged bodies in order.
-    pub(crate) async fn publish_all(
-        &self,
-        items: &[PutItem],
-        staged: &[String],
-        metas: &[ObjectMeta],
-    ) -> Result<(), StoreError> {
-        for (i, ((item, staged_key), meta)) in items.iter().zip(staged).zip(metas).enumerate() {
-            let dest = layout::object(&item.bucket, &item.key);
-            if let Err(e) = stage::publish(&self.engine, staged_key, &dest, meta).await {
-                for rest in &staged[i..] {
-                    stage::discard(&self.engine, rest).await;
-                }
-                return Err(e);
-            }
-        }
-        Ok(())
     }
 
     pub(crate) async fn head_object_impl(
@@ -258,35 +211,6 @@ fn start_after(query: &ListQuery) -> Option<String> {
     Some(marker.to_string())
 }
 
-/// Refuses a batch with an item that could not be stored (a missing bucket, a bad key, a
-/// body that does not match its `Content-MD5`) before anything is staged.
-pub(crate) async fn check_items(store: &S3Store, items: &[PutItem]) -> Result<(), StoreError> {
-    use md5::{Digest, Md5};
-    for item in items {
-        store.buckets.info(&store.engine, &item.bucket).await?;
-        validate_key(&item.key)?;
-        if let Some(md5) = item.opts.content_md5 {
-            if md5 != <[u8; 16]>::from(Md5::digest(&item.body)) {
-                return Err(StoreError::BadDigest);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The metadata of an in-memory item.
-pub(crate) fn in_memory_meta(item: &PutItem) -> ObjectMeta {
-    use md5::{Digest, Md5};
-    ObjectMeta {
-        key: item.key.clone(),
-        size: item.body.len() as u64,
-        etag: hex::encode(Md5::digest(&item.body)),
-        crc64: crate::crc64(&item.body),
-        last_modified: meta::now(),
-        attrs: item.opts.attrs.clone(),
-    }
-}
-
 /// The inclusive range a 206 answer covers.
 fn content_range(headers: &reqwest::header::HeaderMap) -> Result<(u64, u64), StoreError> {
     let bad = || StoreError::Io(std::io::Error::other("the engine sent a bad Content-Range"));
@@ -306,7 +230,7 @@ fn content_range(headers: &reqwest::header::HeaderMap) -> Result<(u64, u64), Sto
 }
 
 /// An engine listing's RFC 3339 time.
-fn parse_time(text: &str) -> SystemTime {
+pub(crate) fn parse_time(text: &str) -> SystemTime {
     time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
         .map(SystemTime::from)
         .unwrap_or(SystemTime::UNIX_EPOCH)

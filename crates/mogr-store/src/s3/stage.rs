@@ -127,26 +127,33 @@ pub(crate) async fn stage_stream(
     Ok((key, result.digests()))
 }
 
-/// Writes an in-memory body under a fresh staged key.
-pub(crate) async fn stage_bytes(engine: &Engine, body: Bytes) -> Result<String, StoreError> {
-    let key = layout::staged();
-    let len = body.len() as u64;
-    engine
-        .put(&key, reqwest::Body::from(body), Some(len))
-        .await?;
-    Ok(key)
-}
-
-/// Publishes staged `staged` as `dest` with `meta`, then drops the staged copy.
+/// Publishes staged `staged` as `dest` with `meta`, then drops the staged copy in the
+/// background: the writer is answered one engine request sooner.
 pub(crate) async fn publish(
-    engine: &Engine,
+    engine: &Arc<Engine>,
     staged: &str,
     dest: &str,
     meta: &ObjectMeta,
 ) -> Result<(), StoreError> {
     engine.copy(staged, dest, &meta::encode(meta)).await?;
-    discard(engine, staged).await;
+    discard_later(engine, vec![staged.to_string()]);
     Ok(())
+}
+
+/// Drops staged bodies in the background (outside a runtime, or should the engine fail,
+/// the sweep drops them later).
+pub(crate) fn discard_later(engine: &Arc<Engine>, staged: Vec<String>) {
+    if staged.is_empty() {
+        return;
+    }
+    let engine = engine.clone();
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(async move {
+            for key in staged {
+                discard(&engine, &key).await;
+            }
+        });
+    }
 }
 
 /// Drops a staged body; a failure only leaves garbage under the reserved prefix.

@@ -29,6 +29,7 @@ contract_test!(
     listing_prefix_delimiter_marker,
     paging_visits_every_key_once,
     atomic_batch_is_all_or_nothing,
+    staged_writes_wait_for_publish,
     multipart_complete,
     multipart_errors_and_abort,
     multipart_with_outputs_commits_together,

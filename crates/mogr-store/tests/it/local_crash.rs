@@ -107,7 +107,7 @@ async fn an_atomic_batch_survives_a_crash_whole_or_not_at_all() {
             item(BUCKET, "thumb.png", b"thumb"),
             item(OTHER, "copy.webp", b"copy"),
         ];
-        let crashed = store.put_objects_atomic(batch).await;
+        let crashed = mogr_store::put_batch(&store, batch).await;
         assert!(crashed.is_err(), "{point:?}: the commit did not stop");
         drop(store);
 
@@ -187,9 +187,9 @@ async fn a_completion_with_outputs_survives_a_crash_whole_or_not_at_all() {
             ]
         };
         store.crash_at(point);
-        let crashed = store
-            .complete_multipart_with(BUCKET, "photo.jpg", &id, &parts, true, outputs())
-            .await;
+        let crashed =
+            mogr_store::complete_with(&store, BUCKET, "photo.jpg", &id, &parts, true, outputs())
+                .await;
         assert!(crashed.is_err(), "{point:?}: the commit did not stop");
         drop(store);
 
@@ -205,8 +205,7 @@ async fn a_completion_with_outputs_survives_a_crash_whole_or_not_at_all() {
             let kept = store.list_parts(BUCKET, "photo.jpg", &id).await.unwrap();
             assert_eq!(kept.parts.len(), 1, "{point:?}: the parts must survive");
             // The client's retry after the restart succeeds.
-            store
-                .complete_multipart_with(BUCKET, "photo.jpg", &id, &parts, true, outputs())
+            mogr_store::complete_with(&store, BUCKET, "photo.jpg", &id, &parts, true, outputs())
                 .await
                 .unwrap();
         } else {
@@ -243,9 +242,9 @@ async fn a_completion_with_outputs_survives_a_crash_whole_or_not_at_all() {
             .put_object(BUCKET, "photo.jpg", body(b"newer"), PutOptions::default())
             .await
             .unwrap();
-        let retry = store
-            .complete_multipart_with(BUCKET, "photo.jpg", &id, &parts, true, outputs())
-            .await;
+        let retry =
+            mogr_store::complete_with(&store, BUCKET, "photo.jpg", &id, &parts, true, outputs())
+                .await;
         assert!(
             matches!(retry, Err(StoreError::NoSuchUpload)),
             "{point:?}: {retry:?}"
@@ -303,22 +302,24 @@ async fn a_crash_between_publishing_and_retiring_cannot_resurrect_the_upload() {
 async fn finished_commits_leave_no_intent_and_a_damaged_one_stops_the_open() {
     let dir = tempfile::tempdir().unwrap();
     let store = seeded(dir.path()).await;
-    store
-        .put_objects_atomic(vec![item(BUCKET, "a", b"a"), item(OTHER, "b", b"b")])
-        .await
-        .unwrap();
+    mogr_store::put_batch(
+        &store,
+        vec![item(BUCKET, "a", b"a"), item(OTHER, "b", b"b")],
+    )
+    .await
+    .unwrap();
     let (id, parts) = upload(&store, b"p").await;
-    store
-        .complete_multipart_with(
-            BUCKET,
-            "photo.jpg",
-            &id,
-            &parts,
-            true,
-            vec![item(BUCKET, "c", b"c")],
-        )
-        .await
-        .unwrap();
+    mogr_store::complete_with(
+        &store,
+        BUCKET,
+        "photo.jpg",
+        &id,
+        &parts,
+        true,
+        vec![item(BUCKET, "c", b"c")],
+    )
+    .await
+    .unwrap();
     assert_clean(dir.path());
     drop(store);
 

@@ -195,7 +195,9 @@ async fn failed_writes_leave_no_staged_files() {
     };
     let good = item.clone();
     item.opts.content_md5 = Some([0; 16]);
-    assert!(store.put_objects_atomic(vec![good, item]).await.is_err());
+    assert!(mogr_store::put_batch(&store, vec![good, item])
+        .await
+        .is_err());
     let upload = store
         .create_multipart(BUCKET, "m", PutOptions::default())
         .await

@@ -194,7 +194,7 @@ async fn many_changes_fold_into_a_new_snapshot() {
                 opts: PutOptions::default(),
             })
             .collect();
-        store.put_objects_atomic(items).await.unwrap();
+        mogr_store::put_batch(&store, items).await.unwrap();
     }
     for i in 0..20 {
         store
