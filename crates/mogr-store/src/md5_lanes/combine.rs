@@ -17,6 +17,7 @@ use super::avx2::{self, LaneInput, LANES};
 use super::scalar_blocks;
 
 /// A run of whole blocks to hash from `state` on.
+#[derive(Clone)]
 struct Job {
     id: u64,
     state: [u32; 4],
@@ -131,18 +132,15 @@ fn combine<'a>(hub: &'a Hub, mut queue: MutexGuard<'a, Queue>) -> MutexGuard<'a,
     drop(queue);
     let ids: Vec<u64> = batch.iter().map(|j| j.id).collect();
     // A panic must not leave the others waiting for ever: their jobs are then redone one
-    // by one (the jobs were moved in, so keep what redoing them needs).
-    let inputs: Vec<(Arc<Vec<u8>>, [u32; 4], usize, usize)> = batch
-        .iter()
-        .map(|j| (j.data.clone(), j.state, j.start, j.blocks))
-        .collect();
+    // by one (the batch is moved in, so keep a copy: the data itself is shared).
+    let backup = batch.clone();
     let states = std::panic::catch_unwind(AssertUnwindSafe(|| run(batch))).unwrap_or_else(|_| {
-        inputs
+        backup
             .iter()
-            .map(|(d, s, at, n)| one(*s, &d[*at..*at + n * 64]))
+            .map(|j| one(j.state, &j.data[j.start..j.start + j.blocks * 64]))
             .collect()
     });
-    drop(inputs);
+    drop(backup);
     let mut queue = hub.lock();
     queue.combining = false;
     queue.done.extend(ids.into_iter().zip(states));
