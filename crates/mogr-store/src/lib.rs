@@ -4,11 +4,13 @@
 pub mod contract;
 pub mod error;
 pub mod local;
+mod md5_lanes;
 pub mod s3;
 pub mod types;
 
 pub use error::StoreError;
 pub use local::LocalStore;
+pub use md5_lanes::Md5Stream;
 pub use types::*;
 
 use async_trait::async_trait;

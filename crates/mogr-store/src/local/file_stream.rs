@@ -1,4 +1,4 @@
-//! Object bodies read from disk with few trips to the blocking pool: positioned reads of
+//! Object bodies read from disk with few trips to the blocking pool: sequential reads of
 //! large chunks, the next chunk read while the previous one is being sent.
 //!
 //! Each chunk is one blocking task, so a slow client holds memory for two chunks and no
@@ -11,60 +11,43 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures::Stream;
 use tokio::task::JoinHandle;
 
-/// Bytes per read: big enough that a 1 MiB object takes two blocking tasks.
-pub(crate) const FILE_CHUNK: usize = 512 * 1024;
+/// Bytes per read: a 1 MiB object is read in one blocking task, with its open.
+pub(crate) const FILE_CHUNK: usize = 1024 * 1024;
 
-/// Reads `len` bytes at `offset` of `file` (short only at the end of the file).
-pub(crate) fn read_at(file: &File, offset: u64, len: usize) -> io::Result<Bytes> {
-    let mut buf = BytesMut::zeroed(len);
-    let mut filled = 0;
-    while filled < len {
-        match pread(file, &mut buf[filled..], offset + filled as u64) {
-            Ok(0) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "object file shorter than its record",
-                ))
-            }
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
+/// Reads the next `len` bytes of `file` from its current position into fresh memory that
+/// is not zeroed first (short only if the file is).
+pub(crate) fn read_next(file: &File, len: usize) -> io::Result<Bytes> {
+    use std::io::Read;
+    let mut buf = Vec::with_capacity(len);
+    file.take(len as u64).read_to_end(&mut buf)?;
+    if buf.len() != len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "object file shorter than its record",
+        ));
     }
-    Ok(buf.freeze())
+    Ok(Bytes::from(buf))
 }
 
-#[cfg(unix)]
-fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    std::os::unix::fs::FileExt::read_at(file, buf, offset)
-}
-
-#[cfg(windows)]
-fn pread(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
-}
-
-/// The body of one record version: `remaining` bytes from `offset`, after an optional chunk
-/// already read.
+/// The body of one record version: the next `remaining` bytes of the file from its current
+/// position, after an optional chunk already read. One read at a time, so the position is
+/// the stream's own.
 pub(crate) struct FileStream {
     file: Arc<File>,
-    offset: u64,
     remaining: u64,
     first: Option<Bytes>,
     pending: Option<JoinHandle<io::Result<Bytes>>>,
 }
 
 impl FileStream {
-    /// Streams `remaining` bytes of `file` from `offset`; `first` was already read from
-    /// just before `offset`.
-    pub(crate) fn new(file: File, offset: u64, remaining: u64, first: Option<Bytes>) -> Self {
+    /// Streams the next `remaining` bytes of `file`; `first` was already read just before.
+    pub(crate) fn new(file: File, remaining: u64, first: Option<Bytes>) -> Self {
         FileStream {
             file: Arc::new(file),
-            offset,
             remaining,
             first,
             pending: None,
@@ -77,12 +60,9 @@ impl FileStream {
             return;
         }
         let len = self.remaining.min(FILE_CHUNK as u64) as usize;
-        let (file, offset) = (Arc::clone(&self.file), self.offset);
-        self.offset += len as u64;
+        let file = Arc::clone(&self.file);
         self.remaining -= len as u64;
-        self.pending = Some(tokio::task::spawn_blocking(move || {
-            read_at(&file, offset, len)
-        }));
+        self.pending = Some(tokio::task::spawn_blocking(move || read_next(&file, len)));
     }
 }
 

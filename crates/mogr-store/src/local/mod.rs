@@ -33,6 +33,7 @@ mod layout;
 mod list;
 mod multipart;
 mod objects;
+mod recent;
 mod record;
 mod snapshot;
 mod stage;
@@ -64,6 +65,8 @@ pub struct LocalStore {
     buckets: RwLock<BTreeMap<String, Arc<Bucket>>>,
     /// Serialises bucket creation and removal.
     admin: tokio::sync::Mutex<()>,
+    /// Metadata of records read lately, valid only for the version the index names.
+    recent: recent::RecentRecords,
     /// Where the next multi-record commit stops as if the process died (crash tests).
     #[cfg(feature = "crash-points")]
     crash: std::sync::Mutex<Option<CrashPoint>>,
@@ -124,6 +127,7 @@ impl LocalStore {
             boot,
             buckets: RwLock::new(buckets),
             admin: tokio::sync::Mutex::new(()),
+            recent: recent::RecentRecords::default(),
             #[cfg(feature = "crash-points")]
             crash: std::sync::Mutex::new(None),
         })
@@ -223,7 +227,7 @@ impl Store for LocalStore {
     }
 
     async fn head_object(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
-        Ok(self.open_object(bucket, key).await?.1.to_meta())
+        self.head_object_impl(bucket, key).await
     }
 
     async fn get_object(

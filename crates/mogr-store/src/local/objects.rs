@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::bucket::{Bucket, Gate, IndexEntry, UploadKey};
-use super::file_stream::{read_at, FileStream, FILE_CHUNK};
+use super::file_stream::{read_next, FileStream, FILE_CHUNK};
 use super::journal::{self, Intent};
 use super::layout::{OBJECTS_DIR, UPLOAD_FILE};
+use super::recent::Version;
 use super::record::{open_record, open_record_blocking, RecordHeader};
 use super::writer::{ensure_dir, sync_dir, sync_dirs, RecordWriter, TempFile};
 use super::{CrashPoint, LocalStore};
@@ -24,16 +25,15 @@ struct Opened {
     header: RecordHeader,
     range: Option<(u64, u64)>,
     first: bytes::Bytes,
-    /// Offset of the byte after `first`.
-    next: u64,
-    /// Bytes of the range after `first`.
+    /// Bytes of the range after `first` (the file is positioned at the first of them).
     remaining: u64,
 }
 
 /// Opens `key`'s record at `path`, resolves `range` against this very version (so size,
 /// range and bytes agree even if the key is overwritten meanwhile) and reads the first chunk.
 fn open_for_read(path: &std::path::Path, key: &str, range: Option<ByteRange>) -> Result<Opened> {
-    let (file, header) = match open_record_blocking(path)? {
+    use std::io::{Seek, SeekFrom};
+    let (mut file, header) = match open_record_blocking(path)? {
         Some((file, header)) if header.key == key => (file, header),
         _ => return Err(StoreError::NoSuchKey),
     };
@@ -53,13 +53,15 @@ fn open_for_read(path: &std::path::Path, key: &str, range: Option<ByteRange>) ->
     };
     let (start, len) = range.map_or((0, header.size), |(first, last)| (first, last - first + 1));
     let head = len.min(FILE_CHUNK as u64);
-    let first = read_at(&file, start, head as usize)?;
+    if start != 0 {
+        file.seek(SeekFrom::Start(start))?;
+    }
+    let first = read_next(&file, head as usize)?;
     Ok(Opened {
         file,
         header,
         range,
         first,
-        next: start + head,
         remaining: len - head,
     })
 }
@@ -149,22 +151,24 @@ impl LocalStore {
     /// Check the body's MD5 and seal the record with the object's metadata.
     pub(super) async fn seal_object(
         &self,
-        mut writer: RecordWriter,
+        writer: RecordWriter,
         bucket: Arc<Bucket>,
         key: &str,
         opts: PutOptions,
     ) -> Result<Staged> {
-        writer.check_md5(opts.content_md5).await?;
-        let digests = writer.digests().await?;
-        let header = RecordHeader::new(
-            key,
-            digests.size,
-            hex::encode(digests.md5),
-            digests.crc64,
-            SystemTime::now(),
-            opts.attrs,
-        );
-        let temp = writer.seal(&header).await?;
+        let key = key.to_string();
+        let (header, temp) = writer
+            .finish(opts.content_md5, move |digests| {
+                RecordHeader::new(
+                    &key,
+                    digests.size,
+                    hex::encode(digests.md5),
+                    digests.crc64,
+                    SystemTime::now(),
+                    opts.attrs,
+                )
+            })
+            .await?;
         Ok(Staged {
             bucket,
             header,
@@ -345,19 +349,27 @@ impl LocalStore {
         }
     }
 
-    /// The record of `key`, positioned at the start of its body.
-    pub(super) async fn open_object(
-        &self,
-        bucket: &str,
-        key: &str,
-    ) -> Result<(tokio::fs::File, RecordHeader)> {
+    /// `key`'s metadata: from memory when the record was read lately and is still the
+    /// version the index names, else from the record's trailer (one blocking trip).
+    pub(super) async fn head_object_impl(&self, bucket: &str, key: &str) -> Result<ObjectMeta> {
         let bucket = self.bucket(bucket)?;
         validate_key(key)?;
-        let (path, _) = self.layout.object_path(&bucket.name, key);
-        match open_record(&path).await? {
-            Some((file, header)) if header.key == key => Ok((file, header)),
-            _ => Err(StoreError::NoSuchKey),
+        let version = bucket.index().get(key).map(Version::of);
+        if let Some(meta) = version
+            .as_ref()
+            .and_then(|v| self.recent.get(&bucket.name, key, v))
+        {
+            return Ok(meta);
         }
+        let (path, _) = self.layout.object_path(&bucket.name, key);
+        let meta = match open_record(&path).await? {
+            Some((_, header)) if header.key == key => header.to_meta(),
+            _ => return Err(StoreError::NoSuchKey),
+        };
+        if let Some(version) = &version {
+            self.recent.remember(&bucket.name, key, version, &meta);
+        }
+        Ok(meta)
     }
 
     pub(super) async fn get_object_impl(
@@ -379,11 +391,10 @@ impl LocalStore {
             header,
             range,
             first,
-            next,
             remaining,
         } = opened;
         // The open handle keeps this version readable even if the key is overwritten meanwhile.
-        let body = FileStream::new(file, next, remaining, Some(first));
+        let body = FileStream::new(file, remaining, Some(first));
         Ok(GetObject {
             meta: header.to_meta(),
             range,

@@ -5,7 +5,6 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
-use md5::{Digest, Md5};
 use std::io::Write;
 
 use tokio::io::AsyncWriteExt;
@@ -13,6 +12,7 @@ use tokio::io::AsyncWriteExt;
 use super::layout::Layout;
 use super::record::RecordHeader;
 use crate::types::ByteStream;
+use crate::Md5Stream;
 use crate::{Result, StoreError};
 
 /// Write buffer; large enough that the blocking pool sees few, big writes.
@@ -64,17 +64,50 @@ pub(crate) struct BodyDigests {
 
 /// The file and the running digests; moved to a blocking thread for each flush.
 struct Sink {
-    file: std::fs::File,
-    md5: Md5,
+    path: PathBuf,
+    /// Created by the first write, on a blocking thread that writes anyway.
+    file: Option<std::fs::File>,
+    md5: Md5Stream,
     crc: crate::Crc64,
 }
 
 impl Sink {
-    /// Hashes and writes `data` (on a blocking thread: both are CPU or disk work).
-    fn absorb(&mut self, data: &[u8]) -> io::Result<()> {
-        self.md5.update(data);
-        self.crc.update(data);
-        self.file.write_all(data)
+    /// The temp file, created on first use.
+    fn file(&mut self) -> io::Result<&mut std::fs::File> {
+        if self.file.is_none() {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&self.path)?;
+            self.file = Some(file);
+        }
+        self.file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("temp record not open"))
+    }
+
+    /// Hashes and writes `data` and hands the buffer back (on a blocking thread: both are
+    /// CPU or disk work). The MD5 of a large buffer may be computed side by side with other
+    /// uploads' (see `Md5Stream::update_owned`).
+    fn absorb(&mut self, data: Vec<u8>) -> io::Result<Vec<u8>> {
+        self.crc.update(&data);
+        self.file()?.write_all(&data)?;
+        Ok(self.md5.update_owned(data))
+    }
+
+    fn digests(&self, size: u64) -> BodyDigests {
+        BodyDigests {
+            md5: self.md5.finalize(),
+            crc64: self.crc.value(),
+            size,
+        }
+    }
+
+    /// Appends the trailer and makes the file durable.
+    fn seal(&mut self, trailer: &[u8]) -> io::Result<()> {
+        let file = self.file()?;
+        file.write_all(trailer)?;
+        file.sync_all()
     }
 }
 
@@ -96,22 +129,14 @@ fn broken() -> StoreError {
 }
 
 impl RecordWriter {
-    /// Start a new temp record.
+    /// Start a new temp record (the file itself is created by the first write).
     pub(crate) async fn create(layout: &Layout) -> Result<RecordWriter> {
         let path = layout.tmp_path("tmp");
-        let open_path = path.clone();
-        let file = tokio::task::spawn_blocking(move || {
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&open_path)
-        })
-        .await
-        .map_err(io::Error::other)??;
         Ok(RecordWriter {
             sink: Some(Sink {
-                file,
-                md5: Md5::new(),
+                path: path.clone(),
+                file: None,
+                md5: Md5Stream::new(),
                 crc: crate::Crc64::new(),
             }),
             buf: Vec::with_capacity(WRITE_BUFFER),
@@ -123,14 +148,16 @@ impl RecordWriter {
     /// Append body bytes; every full buffer is hashed and written off the runtime.
     pub(crate) async fn write(&mut self, mut data: &[u8]) -> Result<()> {
         while !data.is_empty() {
+            // A full buffer is flushed only when more comes, so a body of exactly one buffer
+            // is written with its trailer in one trip (`finish`).
+            if self.buf.len() >= WRITE_BUFFER {
+                self.flush().await?;
+            }
             let room = WRITE_BUFFER - self.buf.len();
             let (now, later) = data.split_at(room.min(data.len()));
             self.buf.extend_from_slice(now);
             self.size += now.len() as u64;
             data = later;
-            if self.buf.len() >= WRITE_BUFFER {
-                self.flush().await?;
-            }
         }
         Ok(())
     }
@@ -141,9 +168,9 @@ impl RecordWriter {
             return Ok(());
         }
         let mut sink = self.sink.take().ok_or_else(broken)?;
-        let mut buf = std::mem::take(&mut self.buf);
+        let buf = std::mem::take(&mut self.buf);
         let (sink, buf) = tokio::task::spawn_blocking(move || {
-            sink.absorb(&buf)?;
+            let mut buf = sink.absorb(buf)?;
             buf.clear();
             Ok::<_, io::Error>((sink, buf))
         })
@@ -166,11 +193,32 @@ impl RecordWriter {
     pub(crate) async fn digests(&mut self) -> Result<BodyDigests> {
         self.flush().await?;
         let sink = self.sink.as_ref().ok_or_else(broken)?;
-        Ok(BodyDigests {
-            md5: sink.md5.clone().finalize().into(),
-            crc64: sink.crc.value(),
-            size: self.size,
+        Ok(sink.digests(self.size))
+    }
+
+    /// Writes what is buffered, checks the body's MD5 against `expected` (`BadDigest`),
+    /// appends the trailer `header_of` makes from the digests and makes the file durable:
+    /// the end of an upload in one trip to the blocking pool.
+    pub(crate) async fn finish(
+        mut self,
+        expected: Option<[u8; 16]>,
+        header_of: impl FnOnce(BodyDigests) -> RecordHeader + Send + 'static,
+    ) -> Result<(RecordHeader, TempFile)> {
+        let mut sink = self.sink.take().ok_or_else(broken)?;
+        let (buf, size) = (std::mem::take(&mut self.buf), self.size);
+        let header = tokio::task::spawn_blocking(move || {
+            sink.absorb(buf)?;
+            let digests = sink.digests(size);
+            if expected.is_some_and(|want| want != digests.md5) {
+                return Err(StoreError::BadDigest);
+            }
+            let header = header_of(digests);
+            sink.seal(&header.encode_trailer()?)?;
+            Ok(header)
         })
+        .await
+        .map_err(io::Error::other)??;
+        Ok((header, self.temp))
     }
 
     /// Fail with `BadDigest` if the body's MD5 is not `expected`.
@@ -187,9 +235,8 @@ impl RecordWriter {
         let mut sink = self.sink.take().ok_or_else(broken)?;
         let buf = std::mem::take(&mut self.buf);
         tokio::task::spawn_blocking(move || {
-            sink.absorb(&buf)?;
-            sink.file.write_all(&trailer)?;
-            sink.file.sync_all()
+            sink.absorb(buf)?;
+            sink.seal(&trailer)
         })
         .await
         .map_err(io::Error::other)??;
