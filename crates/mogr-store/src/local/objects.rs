@@ -11,7 +11,10 @@ use super::journal::{self, Intent};
 use super::layout::{OBJECTS_DIR, UPLOAD_FILE};
 use super::recent::Version;
 use super::record::{open_record, open_record_blocking, RecordHeader};
-use super::writer::{ensure_dir, sync_dir, sync_dirs, RecordWriter, TempFile};
+use super::writer::{
+    ensure_dir, ensure_dir_blocking, sync_dir, sync_dirs, sync_dirs_blocking, RecordWriter,
+    TempFile,
+};
 use super::{CrashPoint, LocalStore};
 use crate::types::{validate_key, ByteRange, ByteStream, GetObject, ObjectMeta, PutOptions};
 use crate::{Result, StoreError};
@@ -219,25 +222,43 @@ impl LocalStore {
     }
 
     /// Rename one staged record into place and index it, under its bucket's gate so the
-    /// index, its log and the directory tree change in the same order.
+    /// index, its log and the directory tree change in the same order. Two trips to the
+    /// blocking pool: directories and rename under the gate, the directory syncs after it.
     async fn publish_one(&self, staged: Vec<Staged>) -> Result<()> {
-        let buckets = distinct(staged.iter().map(|s| s.bucket.clone()).collect());
-        let gates = self.lock_gates(&buckets).await?;
-        let (places, mut dirs) = self.places(&staged).await?;
-        dirs.extend(places.iter().filter_map(|p| p.parent().map(PathBuf::from)));
-        for (item, path) in staged.into_iter().zip(places) {
-            let (key, entry) = (item.header.key.as_str(), IndexEntry::of(&item.header));
-            item.bucket.log().puts([(key, &entry)])?;
-            if let Err(e) = tokio::fs::rename(item.temp.path(), &path).await {
-                item.bucket.log().failed([key]);
+        let Some(item) = staged.into_iter().next() else {
+            return Ok(());
+        };
+        let bucket = item.bucket.clone();
+        let gate = bucket.gate.lock().await;
+        if gate.deleted {
+            return Err(StoreError::NoSuchBucket);
+        }
+        let (path, dir) = self.layout.object_path(&bucket.name, &item.header.key);
+        let objects = self.layout.bucket_dir(&bucket.name).join(OBJECTS_DIR);
+        let (key, entry) = (item.header.key.as_str(), IndexEntry::of(&item.header));
+        bucket.log().puts([(key, &entry)])?;
+        let temp = item.temp.path().to_path_buf();
+        let moved = tokio::task::spawn_blocking(move || -> io::Result<Vec<PathBuf>> {
+            let mut dirs = ensure_dir_blocking(&dir, &objects)?;
+            std::fs::rename(&temp, &path)?;
+            dirs.push(dir);
+            Ok(dirs)
+        })
+        .await
+        .map_err(io::Error::other)
+        .and_then(|moved| moved);
+        let dirs = match moved {
+            Ok(dirs) => dirs,
+            Err(e) => {
+                bucket.log().failed([key]);
                 return Err(e.into());
             }
-            item.temp.disarm();
-            item.bucket.index_mut().insert(key.to_string(), entry);
-        }
-        drop(gates);
-        buckets.iter().for_each(|b| self.schedule_compaction(b));
-        sync_dirs(dirs).await
+        };
+        item.temp.disarm();
+        bucket.index_mut().insert(key.to_string(), entry);
+        drop(gate);
+        self.schedule_compaction(&bucket);
+        sync_dirs_blocking(dirs).await
     }
 
     /// The journaled commit: log the changes, write the intent, apply it, index, forget it.

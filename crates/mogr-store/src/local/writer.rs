@@ -266,13 +266,26 @@ pub(crate) async fn sync_dirs(mut dirs: Vec<PathBuf>) -> Result<()> {
         .await
 }
 
-/// Create `dir` (and missing parents); returns the directories whose entries changed and so
-/// need a sync.
-pub(crate) async fn ensure_dir(dir: &Path, stop_at: &Path) -> Result<Vec<PathBuf>> {
-    if tokio::fs::metadata(dir).await.is_ok() {
+/// Make several directories durable, each once, one after the other in one blocking task
+/// (for the one or two directories of a single write, cheaper than a task each).
+pub(crate) async fn sync_dirs_blocking(mut dirs: Vec<PathBuf>) -> Result<()> {
+    dirs.sort();
+    dirs.dedup();
+    tokio::task::spawn_blocking(move || {
+        dirs.iter()
+            .try_for_each(|dir| std::fs::File::open(dir)?.sync_all())
+    })
+    .await
+    .map_err(|e| StoreError::Io(io::Error::other(e)))??;
+    Ok(())
+}
+
+/// [`ensure_dir`] on the calling thread.
+pub(crate) fn ensure_dir_blocking(dir: &Path, stop_at: &Path) -> io::Result<Vec<PathBuf>> {
+    if std::fs::metadata(dir).is_ok() {
         return Ok(Vec::new());
     }
-    tokio::fs::create_dir_all(dir).await?;
+    std::fs::create_dir_all(dir)?;
     let mut changed = Vec::new();
     let mut current = dir.parent();
     while let Some(parent) = current {
@@ -283,6 +296,16 @@ pub(crate) async fn ensure_dir(dir: &Path, stop_at: &Path) -> Result<Vec<PathBuf
         current = parent.parent();
     }
     changed.push(dir.to_path_buf());
+    Ok(changed)
+}
+
+/// Create `dir` (and missing parents); returns the directories whose entries changed and so
+/// need a sync.
+pub(crate) async fn ensure_dir(dir: &Path, stop_at: &Path) -> Result<Vec<PathBuf>> {
+    let (dir, stop_at) = (dir.to_path_buf(), stop_at.to_path_buf());
+    let changed = tokio::task::spawn_blocking(move || ensure_dir_blocking(&dir, &stop_at))
+        .await
+        .map_err(|e| StoreError::Io(io::Error::other(e)))??;
     Ok(changed)
 }
 

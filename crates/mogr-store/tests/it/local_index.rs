@@ -337,6 +337,12 @@ async fn old_uploads_expire_with_their_parts_and_young_ones_stay() {
     assert!(matches!(err, StoreError::NoSuchUpload), "{err:?}");
     let uploads_dir = dir.path().join("buckets").join(BUCKET).join("uploads");
     assert_eq!(entries(&uploads_dir), Vec::<PathBuf>::new(), "uploads");
+    // The aborted upload's tree is moved into staging and deleted just after the upload
+    // leaves the listing.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !entries(&dir.path().join("tmp")).is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(
         entries(&dir.path().join("tmp")),
         Vec::<PathBuf>::new(),
