@@ -446,7 +446,8 @@ fn metrics_move_and_each_request_is_logged_once_without_secrets() {
     assert_eq!(refused_line["error_code"], "SignatureDoesNotMatch");
 }
 
-/// Waits until `data/tmp` holds at least `n` staged files: the uploads are being written.
+/// Waits until `data/tmp` holds at least `n` staged files: the uploads are being written
+/// (a staged file appears once an upload has sent more than the 1 MiB write buffer).
 fn wait_staged(data: &Path, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::fs::read_dir(data.join("tmp")).map_or(0, |d| d.count()) < n {
@@ -485,9 +486,10 @@ fn sigterm_finishes_requests_in_flight_then_cuts_the_rest_and_exits_0() {
 
     let small_path = format!("/{BUCKET}/small.bin");
     let big_path = format!("/{BUCKET}/big.bin");
-    let (small_len, big_len) = (256 * 1024, 64 * 1024 * 1024);
+    // Each sends more than the store's 1 MiB write buffer, so each has a staged file.
+    let (small_len, big_len) = (3 * 1024 * 1024, 64 * 1024 * 1024);
     let mut small = partial_put(&addr, &small_path, small_len, small_len / 2);
-    let mut big = partial_put(&addr, &big_path, big_len, 1024 * 1024);
+    let mut big = partial_put(&addr, &big_path, big_len, 2 * 1024 * 1024);
     wait_staged(&data, 2);
 
     mogr.terminate();
