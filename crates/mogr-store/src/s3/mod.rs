@@ -143,6 +143,20 @@ impl S3Store {
     }
 }
 
+/// Whether anything really lives under `prefix`. Engines may list a key for a moment after
+/// it was deleted (Garage did, right after a burst of deletes), so each listed key is
+/// checked with a HEAD; more ghosts than one page holds count as content.
+async fn has_live_keys(engine: &engine::Engine, prefix: &str) -> Result<bool> {
+    const PAGE: usize = 10;
+    let page = engine.list(prefix, "", None, None, PAGE).await?;
+    for listed in &page.contents {
+        if engine.head(&listed.key).await?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(page.next_continuation_token.is_some())
+}
+
 /// Sweeps every [`SWEEP_INTERVAL`] until the store is dropped. Nodes start at different
 /// times, so their sweeps rarely meet; when they do, every step is idempotent.
 async fn sweep_forever(engine: Weak<engine::Engine>) {
@@ -182,20 +196,11 @@ impl Store for S3Store {
 
     async fn delete_bucket(&self, bucket: &str) -> Result<()> {
         self.buckets.info(&self.engine, bucket).await?;
-        let page = self
-            .engine
-            .list(&layout::objects(bucket), "", None, None, 1)
-            .await?;
-        if !page.contents.is_empty() {
-            return Err(StoreError::BucketNotEmpty);
-        }
         // Unfinished uploads keep a bucket, as on COS.
-        let uploads = self
-            .engine
-            .list(&layout::uploads(bucket), "", None, None, 1)
-            .await?;
-        if !uploads.contents.is_empty() {
-            return Err(StoreError::BucketNotEmpty);
+        for prefix in [layout::objects(bucket), layout::uploads(bucket)] {
+            if has_live_keys(&self.engine, &prefix).await? {
+                return Err(StoreError::BucketNotEmpty);
+            }
         }
         self.engine.delete(&layout::bucket_settings(bucket)).await?;
         self.engine.delete(&layout::bucket_record(bucket)).await?;
