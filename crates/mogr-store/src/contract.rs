@@ -14,7 +14,7 @@ use crate::types::{
     ListPage, ListQuery, ListUploadsPage, ListUploadsQuery, ObjectAttrs, ObjectMeta, PutItem,
     PutOptions, MAX_KEY_LEN, MIN_PART_SIZE,
 };
-use crate::{Store, StoreError};
+use crate::{Stage, Store, StoreError};
 
 /// CRC-64/XZ as COS computes `x-cos-hash-crc64ecma`.
 static CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_XZ);
@@ -165,6 +165,48 @@ fn same_object(a: &ObjectMeta, b: &ObjectMeta) {
     assert_eq!(a.etag, b.etag, "etag of {}", a.key);
     assert_eq!(a.crc64, b.crc64, "crc64 of {}", a.key);
     assert_eq!(a.attrs, b.attrs, "attrs of {}", a.key);
+}
+
+// ---------------------------------------------------------------------------------------
+// stages of in-memory objects (what Pic-Operations stores)
+
+/// Stage each in-memory item; returns their metadata, in order.
+async fn stage_items(stage: &mut dyn Stage, items: Vec<PutItem>) -> crate::Result<Vec<ObjectMeta>> {
+    let mut metas = Vec::with_capacity(items.len());
+    for item in items {
+        let body = crate::once(item.body);
+        metas.push(stage.put(&item.bucket, &item.key, body, item.opts).await?);
+    }
+    Ok(metas)
+}
+
+/// Stage `items` and publish them together: the whole batch or nothing.
+pub async fn put_batch(store: &dyn Store, items: Vec<PutItem>) -> crate::Result<Vec<ObjectMeta>> {
+    let mut stage = store.stage();
+    let metas = stage_items(stage.as_mut(), items).await?;
+    stage.publish().await?;
+    Ok(metas)
+}
+
+/// Complete an upload together with `extra` in-memory objects, all-or-nothing: the
+/// assembled object (stored under `key` only when `keep_original`), every extra item and the
+/// upload's retirement are one commit.
+pub async fn complete_with(
+    store: &dyn Store,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+    parts: &[CompletedPart],
+    keep_original: bool,
+    extra: Vec<PutItem>,
+) -> crate::Result<CompletedUpload> {
+    let mut stage = store.stage();
+    let original = stage
+        .complete_upload(bucket, key, upload_id, parts, keep_original)
+        .await?;
+    let extra = stage_items(stage.as_mut(), extra).await?;
+    stage.publish().await?;
+    Ok(CompletedUpload { original, extra })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -552,7 +594,7 @@ pub async fn invalid_keys_are_rejected(store: &dyn Store) {
             body: Bytes::from_static(b"x"),
             opts: PutOptions::default(),
         };
-        let batch = crate::put_batch(store, vec![item]).await.map(drop);
+        let batch = put_batch(store, vec![item]).await.map(drop);
         assert!(refused(&batch), "batch {key:?}: {batch:?}");
     }
     let err = store
@@ -616,7 +658,7 @@ pub async fn listing_orders_keys_by_bytes(store: &dyn Store) {
             opts: PutOptions::default(),
         })
         .collect();
-    crate::put_batch(store, items).await.unwrap();
+    put_batch(store, items).await.unwrap();
     let mut want: Vec<&str> = mixed.to_vec();
     want.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
     // Spot-check the byte order itself: U+FF61 (EF BD A1) sorts before U+1F600 (F0 9F 98 80),
@@ -758,7 +800,7 @@ pub async fn paging_visits_every_key_once(store: &dyn Store) {
         })
         .collect();
     let results: Vec<_> = futures::stream::iter(batches)
-        .map(|batch| crate::put_batch(store, batch))
+        .map(|batch| put_batch(store, batch))
         .buffer_unordered(4)
         .collect()
         .await;
@@ -833,7 +875,7 @@ pub async fn atomic_batch_is_all_or_nothing(store: &dyn Store) {
     let mut typed = item(&one, "orig.jpg", b"original");
     typed.opts.attrs.content_type = Some("image/jpeg".into());
     typed.opts.content_md5 = Some(Md5::digest(b"original").into());
-    let metas = crate::put_batch(
+    let metas = put_batch(
         store,
         vec![
             typed,
@@ -881,7 +923,7 @@ pub async fn atomic_batch_is_all_or_nothing(store: &dyn Store) {
             bad,
         ];
         assert!(
-            crate::put_batch(store, batch).await.is_err(),
+            put_batch(store, batch).await.is_err(),
             "{why}: batch succeeded"
         );
         assert_eq!(get(store, &one, "orig.jpg").await.1, b"original", "{why}");
@@ -921,14 +963,12 @@ pub async fn staged_writes_wait_for_publish(store: &dyn Store) {
     };
     let err = stage.put(&two, "bad", body(b"x"), refused).await;
     assert!(matches!(err, Err(StoreError::BadDigest)), "{err:?}");
-    stage
-        .put(&two, "new", body(b"second"), PutOptions::default())
-        .await
-        .unwrap();
-    stage
-        .put(&two, "new", body(b"third wins"), PutOptions::default())
-        .await
-        .unwrap();
+    for data in [&b"second"[..], b"third wins"] {
+        stage
+            .put(&two, "new", body(data), PutOptions::default())
+            .await
+            .unwrap();
+    }
     assert!(read_all(stage.read(0).await.unwrap()).await == data);
     assert_eq!(read_all(stage.read(2).await.unwrap()).await, b"third wins");
     assert!(stage.read(3).await.is_err(), "read past the staged objects");
@@ -951,14 +991,12 @@ pub async fn staged_writes_wait_for_publish(store: &dyn Store) {
     );
 
     let mut dropped = store.stage();
-    dropped
-        .put(&one, "kept", body(b"dropped"), PutOptions::default())
-        .await
-        .unwrap();
-    dropped
-        .put(&two, "never", body(b"dropped"), PutOptions::default())
-        .await
-        .unwrap();
+    for (bucket, key) in [(&one, "kept"), (&two, "never")] {
+        dropped
+            .put(bucket, key, body(b"dropped"), PutOptions::default())
+            .await
+            .unwrap();
+    }
     drop(dropped);
     assert!(get(store, &one, "kept").await.1 == data);
     assert_eq!(
@@ -1313,7 +1351,7 @@ pub async fn multipart_with_outputs_commits_together(store: &dyn Store) {
         output(&bucket, "out/small.png", b"small png"),
         output(&other, "copy.png", b"copy png"),
     ];
-    let done = crate::complete_with(store, &bucket, key, &id, &completed, true, outputs)
+    let done = complete_with(store, &bucket, key, &id, &completed, true, outputs)
         .await
         .unwrap();
     let etag = multipart_etag(&[first, last]);
@@ -1350,7 +1388,7 @@ pub async fn multipart_with_outputs_commits_together(store: &dyn Store) {
     // A retry (a client that never saw the answer) cannot commit again, not even after a
     // newer write of the key.
     put(store, &bucket, key, b"newer").await;
-    let retry = crate::complete_with(
+    let retry = complete_with(
         store,
         &bucket,
         key,
@@ -1392,8 +1430,7 @@ pub async fn multipart_with_failing_output_commits_nothing(store: &dyn Store) {
         for keep_original in [true, false] {
             let outputs = vec![output(&bucket, "good.png", b"good"), bad.clone()];
             let err =
-                crate::complete_with(store, &bucket, key, &id, &completed, keep_original, outputs)
-                    .await;
+                complete_with(store, &bucket, key, &id, &completed, keep_original, outputs).await;
             assert!(err.is_err(), "{why}: completed anyway");
             assert!(
                 matches!(
@@ -1412,7 +1449,7 @@ pub async fn multipart_with_failing_output_commits_nothing(store: &dyn Store) {
             );
         }
     }
-    let done = crate::complete_with(
+    let done = complete_with(
         store,
         &bucket,
         key,
@@ -1436,7 +1473,7 @@ pub async fn multipart_outputs_may_replace_the_original(store: &dyn Store) {
     let key = "photo.jpg";
     let (id, completed, whole) = two_part_upload(store, &bucket, key, 51).await;
     let (first, last) = whole.split_at(MIN_PART_SIZE as usize);
-    let done: CompletedUpload = crate::complete_with(
+    let done: CompletedUpload = complete_with(
         store,
         &bucket,
         key,
@@ -1460,7 +1497,7 @@ pub async fn multipart_outputs_may_replace_the_original(store: &dyn Store) {
 
     // Kept and replaced in one commit: the later record wins.
     let (id, completed, _) = two_part_upload(store, &bucket, "both.jpg", 52).await;
-    crate::complete_with(
+    complete_with(
         store,
         &bucket,
         "both.jpg",
@@ -1475,7 +1512,7 @@ pub async fn multipart_outputs_may_replace_the_original(store: &dyn Store) {
 
     // Not kept and nothing written in its place: only the upload goes.
     let (id, completed, _) = two_part_upload(store, &bucket, "dropped.jpg", 53).await;
-    let done = crate::complete_with(
+    let done = complete_with(
         store,
         &bucket,
         "dropped.jpg",

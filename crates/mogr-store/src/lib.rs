@@ -87,15 +87,21 @@ pub trait Store: Send + Sync + 'static {
     /// the new settings, never a mix). They are deleted with the bucket.
     async fn put_bucket_settings(&self, bucket: &str, settings: BucketSettings) -> Result<()>;
 
-    /// Store an object from a stream. Visible only once complete; a failed or
-    /// mismatched (`content_md5`) upload leaves any previous object untouched.
+    /// Store an object from a stream: a stage of this one object, published. Visible only
+    /// once complete; a failed or mismatched (`content_md5`) upload leaves any previous
+    /// object untouched.
     async fn put_object(
         &self,
         bucket: &str,
         key: &str,
         body: ByteStream,
         opts: PutOptions,
-    ) -> Result<ObjectMeta>;
+    ) -> Result<ObjectMeta> {
+        let mut stage = self.stage();
+        let meta = stage.put(bucket, key, body, opts).await?;
+        stage.publish().await?;
+        Ok(meta)
+    }
     /// An empty [`Stage`]: writes staged there become visible together when it is published,
     /// and are discarded if it is dropped unpublished.
     fn stage(&self) -> Box<dyn Stage + '_>;
@@ -194,47 +200,6 @@ pub trait Stage: Send {
     /// commit. On an error nothing new is visible unless the backend says otherwise in its
     /// own documentation (an engine without transactions finishes the commit later).
     async fn publish(self: Box<Self>) -> Result<()>;
-}
-
-/// Stage `items` and publish them together: the whole batch or nothing (Pic-Operations
-/// outputs of an object already stored). Returns each item's metadata, in order.
-pub async fn put_batch(store: &dyn Store, items: Vec<PutItem>) -> Result<Vec<ObjectMeta>> {
-    let mut stage = store.stage();
-    let mut metas = Vec::with_capacity(items.len());
-    for item in items {
-        let body = once(item.body);
-        metas.push(stage.put(&item.bucket, &item.key, body, item.opts).await?);
-    }
-    stage.publish().await?;
-    Ok(metas)
-}
-
-/// Complete an upload together with `extra` in-memory objects (Pic-Operations outputs),
-/// all-or-nothing: the assembled object (stored under `key` only when `keep_original`),
-/// every extra item and the upload's retirement are one commit.
-pub async fn complete_with(
-    store: &dyn Store,
-    bucket: &str,
-    key: &str,
-    upload_id: &str,
-    parts: &[CompletedPart],
-    keep_original: bool,
-    extra: Vec<PutItem>,
-) -> Result<CompletedUpload> {
-    let mut stage = store.stage();
-    let original = stage
-        .complete_upload(bucket, key, upload_id, parts, keep_original)
-        .await?;
-    let mut metas = Vec::with_capacity(extra.len());
-    for item in extra {
-        let body = once(item.body);
-        metas.push(stage.put(&item.bucket, &item.key, body, item.opts).await?);
-    }
-    stage.publish().await?;
-    Ok(CompletedUpload {
-        original,
-        extra: metas,
-    })
 }
 
 /// A body of one in-memory chunk.

@@ -212,16 +212,6 @@ impl Store for LocalStore {
         self.put_bucket_settings_impl(bucket, settings).await
     }
 
-    async fn put_object(
-        &self,
-        bucket: &str,
-        key: &str,
-        body: ByteStream,
-        opts: PutOptions,
-    ) -> Result<ObjectMeta> {
-        self.put_object_impl(bucket, key, body, opts).await
-    }
-
     fn stage(&self) -> Box<dyn Stage + '_> {
         Box::new(stage::LocalStage::new(self))
     }

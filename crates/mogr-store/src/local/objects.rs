@@ -16,7 +16,7 @@ use super::writer::{
     TempFile,
 };
 use super::{CrashPoint, LocalStore};
-use crate::types::{validate_key, ByteRange, ByteStream, GetObject, ObjectMeta, PutOptions};
+use crate::types::{validate_key, ByteRange, GetObject, ObjectMeta, PutOptions};
 use crate::{Result, StoreError};
 
 /// Chunk size of object body streams.
@@ -134,23 +134,6 @@ pub(crate) struct Staged {
 }
 
 impl LocalStore {
-    pub(super) async fn put_object_impl(
-        &self,
-        bucket: &str,
-        key: &str,
-        body: ByteStream,
-        opts: PutOptions,
-    ) -> Result<ObjectMeta> {
-        let bucket = self.bucket(bucket)?;
-        validate_key(key)?;
-        let mut writer = RecordWriter::create(&self.layout).await?;
-        writer.write_stream(body).await?;
-        let staged = self.seal_object(writer, bucket, key, opts).await?;
-        let meta = staged.header.to_meta();
-        self.publish(vec![staged], None).await?;
-        Ok(meta)
-    }
-
     /// Check the body's MD5 and seal the record with the object's metadata.
     pub(super) async fn seal_object(
         &self,

@@ -80,10 +80,16 @@ impl Engine {
 
     /// The engine bucket of mogr bucket `name` in per-bucket mode.
     fn engine_bucket(&self, name_prefix: &str, name: &str) -> Result<Bucket, StoreError> {
+        let engine_name = format!("{name_prefix}{name}");
+        // A mogr bucket mapped onto the bucket of mogr's own records would let its keys
+        // (`.mogr/...` is a valid key) overwrite bucket records, commits and upload state.
+        if engine_name == self.bucket.name() {
+            return Err(StoreError::InvalidBucketName(name.to_string()));
+        }
         Bucket::new(
             self.endpoint.clone(),
             self.style,
-            format!("{name_prefix}{name}"),
+            engine_name,
             self.region.clone(),
         )
         .map_err(|e| StoreError::InvalidArgument(format!("S3 bucket for {name}: {e}")))
@@ -444,4 +450,58 @@ pub(crate) fn body_stream(
     res: Response,
 ) -> impl Stream<Item = std::io::Result<Bytes>> + Send + 'static {
     res.bytes_stream().map_err(std::io::Error::other)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine(main: &str, name_prefix: Option<&str>) -> Engine {
+        let buckets = match name_prefix {
+            None => EngineBuckets::Prefixes,
+            Some(p) => EngineBuckets::PerBucket {
+                name_prefix: p.into(),
+            },
+        };
+        Engine::new(&S3Config {
+            endpoint: "http://127.0.0.1:1".into(),
+            region: "garage".into(),
+            bucket: main.into(),
+            access_key: "k".into(),
+            secret_key: "s".into(),
+            path_style: true,
+            buckets,
+            min_engine_part: 0,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn layout_keys_map_to_engine_buckets() {
+        let flat = engine("mogr", None);
+        let (bucket, key) = flat.locate("photos-125/a/b.jpg").unwrap();
+        assert_eq!((bucket.name(), key), ("mogr", "photos-125/a/b.jpg"));
+
+        let split = engine("mogr", Some("pb-"));
+        let (bucket, key) = split.locate("photos-125/a/b.jpg").unwrap();
+        assert_eq!((bucket.name(), key), ("pb-photos-125", "a/b.jpg"));
+        let (bucket, key) = split.locate("photos-125/.mogr/x").unwrap();
+        assert_eq!((bucket.name(), key), ("pb-photos-125", ".mogr/x"));
+        let (bucket, key) = split.locate(".mogr/buckets/photos-125").unwrap();
+        assert_eq!((bucket.name(), key), ("mogr", ".mogr/buckets/photos-125"));
+        assert_eq!(
+            split.layout_key("photos-125/", "a/b.jpg"),
+            "photos-125/a/b.jpg"
+        );
+    }
+
+    #[test]
+    fn no_mogr_bucket_maps_onto_the_records_bucket() {
+        let split = engine("photos-125", Some(""));
+        assert!(matches!(
+            split.locate("photos-125/.mogr/buckets/other-125"),
+            Err(StoreError::InvalidBucketName(_))
+        ));
+        assert!(split.locate("other-125/k").is_ok());
+    }
 }

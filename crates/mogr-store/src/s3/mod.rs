@@ -233,16 +233,6 @@ impl Store for S3Store {
             .await
     }
 
-    async fn put_object(
-        &self,
-        bucket: &str,
-        key: &str,
-        body: ByteStream,
-        opts: PutOptions,
-    ) -> Result<ObjectMeta> {
-        self.put_object_impl(bucket, key, body, opts).await
-    }
-
     fn stage(&self) -> Box<dyn Stage + '_> {
         Box::new(batch::S3Stage::new(self))
     }

@@ -6,10 +6,9 @@ use reqwest::header::CONTENT_RANGE;
 use reqwest::StatusCode;
 
 use super::engine::body_stream;
-use super::{layout, meta, stage, S3Store};
+use super::{layout, meta, S3Store};
 use crate::types::{
-    validate_key, ByteRange, ByteStream, GetObject, ListPage, ListQuery, ListedObject, ObjectMeta,
-    PutOptions,
+    validate_key, ByteRange, GetObject, ListPage, ListQuery, ListedObject, ObjectMeta,
 };
 use crate::StoreError;
 
@@ -17,37 +16,6 @@ use crate::StoreError;
 const MAX_LIST_KEYS: usize = 1000;
 
 impl S3Store {
-    pub(crate) async fn put_object_impl(
-        &self,
-        bucket: &str,
-        key: &str,
-        body: ByteStream,
-        opts: PutOptions,
-    ) -> Result<ObjectMeta, StoreError> {
-        self.buckets.info(&self.engine, bucket).await?;
-        validate_key(key)?;
-        let (staged, digests) = stage::stage_stream(&self.engine, body, opts.length).await?;
-        if opts.content_md5.is_some_and(|md5| md5 != digests.md5) {
-            stage::discard(&self.engine, &staged).await;
-            return Err(StoreError::BadDigest);
-        }
-        let meta = ObjectMeta {
-            key: key.to_string(),
-            size: digests.size,
-            etag: hex::encode(digests.md5),
-            crc64: digests.crc64,
-            last_modified: meta::now(),
-            attrs: opts.attrs,
-        };
-        if let Err(e) =
-            stage::publish(&self.engine, &staged, &layout::object(bucket, key), &meta).await
-        {
-            stage::discard(&self.engine, &staged).await;
-            return Err(e);
-        }
-        Ok(meta)
-    }
-
     pub(crate) async fn head_object_impl(
         &self,
         bucket: &str,

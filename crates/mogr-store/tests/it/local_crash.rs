@@ -107,7 +107,7 @@ async fn an_atomic_batch_survives_a_crash_whole_or_not_at_all() {
             item(BUCKET, "thumb.png", b"thumb"),
             item(OTHER, "copy.webp", b"copy"),
         ];
-        let crashed = mogr_store::put_batch(&store, batch).await;
+        let crashed = mogr_store::contract::put_batch(&store, batch).await;
         assert!(crashed.is_err(), "{point:?}: the commit did not stop");
         drop(store);
 
@@ -187,9 +187,16 @@ async fn a_completion_with_outputs_survives_a_crash_whole_or_not_at_all() {
             ]
         };
         store.crash_at(point);
-        let crashed =
-            mogr_store::complete_with(&store, BUCKET, "photo.jpg", &id, &parts, true, outputs())
-                .await;
+        let crashed = mogr_store::contract::complete_with(
+            &store,
+            BUCKET,
+            "photo.jpg",
+            &id,
+            &parts,
+            true,
+            outputs(),
+        )
+        .await;
         assert!(crashed.is_err(), "{point:?}: the commit did not stop");
         drop(store);
 
@@ -205,9 +212,17 @@ async fn a_completion_with_outputs_survives_a_crash_whole_or_not_at_all() {
             let kept = store.list_parts(BUCKET, "photo.jpg", &id).await.unwrap();
             assert_eq!(kept.parts.len(), 1, "{point:?}: the parts must survive");
             // The client's retry after the restart succeeds.
-            mogr_store::complete_with(&store, BUCKET, "photo.jpg", &id, &parts, true, outputs())
-                .await
-                .unwrap();
+            mogr_store::contract::complete_with(
+                &store,
+                BUCKET,
+                "photo.jpg",
+                &id,
+                &parts,
+                true,
+                outputs(),
+            )
+            .await
+            .unwrap();
         } else {
             let want = (
                 Some(b"assembled photo".to_vec()),
@@ -242,9 +257,16 @@ async fn a_completion_with_outputs_survives_a_crash_whole_or_not_at_all() {
             .put_object(BUCKET, "photo.jpg", body(b"newer"), PutOptions::default())
             .await
             .unwrap();
-        let retry =
-            mogr_store::complete_with(&store, BUCKET, "photo.jpg", &id, &parts, true, outputs())
-                .await;
+        let retry = mogr_store::contract::complete_with(
+            &store,
+            BUCKET,
+            "photo.jpg",
+            &id,
+            &parts,
+            true,
+            outputs(),
+        )
+        .await;
         assert!(
             matches!(retry, Err(StoreError::NoSuchUpload)),
             "{point:?}: {retry:?}"
@@ -302,14 +324,14 @@ async fn a_crash_between_publishing_and_retiring_cannot_resurrect_the_upload() {
 async fn finished_commits_leave_no_intent_and_a_damaged_one_stops_the_open() {
     let dir = tempfile::tempdir().unwrap();
     let store = seeded(dir.path()).await;
-    mogr_store::put_batch(
+    mogr_store::contract::put_batch(
         &store,
         vec![item(BUCKET, "a", b"a"), item(OTHER, "b", b"b")],
     )
     .await
     .unwrap();
     let (id, parts) = upload(&store, b"p").await;
-    mogr_store::complete_with(
+    mogr_store::contract::complete_with(
         &store,
         BUCKET,
         "photo.jpg",

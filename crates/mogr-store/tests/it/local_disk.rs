@@ -195,7 +195,7 @@ async fn failed_writes_leave_no_staged_files() {
     };
     let good = item.clone();
     item.opts.content_md5 = Some([0; 16]);
-    assert!(mogr_store::put_batch(&store, vec![good, item])
+    assert!(mogr_store::contract::put_batch(&store, vec![good, item])
         .await
         .is_err());
     let upload = store

@@ -194,7 +194,9 @@ async fn many_changes_fold_into_a_new_snapshot() {
                 opts: PutOptions::default(),
             })
             .collect();
-        mogr_store::put_batch(&store, items).await.unwrap();
+        mogr_store::contract::put_batch(&store, items)
+            .await
+            .unwrap();
     }
     for i in 0..20 {
         store
