@@ -33,6 +33,7 @@ mod layout;
 mod list;
 mod multipart;
 mod objects;
+mod reaper;
 mod recent;
 mod record;
 mod snapshot;
@@ -67,6 +68,8 @@ pub struct LocalStore {
     admin: tokio::sync::Mutex<()>,
     /// Metadata of records read lately, valid only for the version the index names.
     recent: recent::RecentRecords,
+    /// Places for blocking tasks that wait for a bucket's gate (see `gated_blocking`).
+    gate_waiters: Arc<tokio::sync::Semaphore>,
     /// Where the next multi-record commit stops as if the process died (crash tests).
     #[cfg(feature = "crash-points")]
     crash: std::sync::Mutex<Option<CrashPoint>>,
@@ -128,6 +131,7 @@ impl LocalStore {
             buckets: RwLock::new(buckets),
             admin: tokio::sync::Mutex::new(()),
             recent: recent::RecentRecords::default(),
+            gate_waiters: Arc::new(tokio::sync::Semaphore::new(objects::GATE_WAITERS)),
             #[cfg(feature = "crash-points")]
             crash: std::sync::Mutex::new(None),
         })

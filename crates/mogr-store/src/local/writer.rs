@@ -266,18 +266,12 @@ pub(crate) async fn sync_dirs(mut dirs: Vec<PathBuf>) -> Result<()> {
         .await
 }
 
-/// Make several directories durable, each once, one after the other in one blocking task
-/// (for the one or two directories of a single write, cheaper than a task each).
-pub(crate) async fn sync_dirs_blocking(mut dirs: Vec<PathBuf>) -> Result<()> {
+/// Make several directories durable, each once, one after the other on this thread.
+pub(crate) fn sync_dirs_now(mut dirs: Vec<PathBuf>) -> io::Result<()> {
     dirs.sort();
     dirs.dedup();
-    tokio::task::spawn_blocking(move || {
-        dirs.iter()
-            .try_for_each(|dir| std::fs::File::open(dir)?.sync_all())
-    })
-    .await
-    .map_err(|e| StoreError::Io(io::Error::other(e)))??;
-    Ok(())
+    dirs.iter()
+        .try_for_each(|dir| std::fs::File::open(dir)?.sync_all())
 }
 
 /// [`ensure_dir`] on the calling thread.

@@ -1,10 +1,14 @@
-//! Uploads hashed together: whoever needs blocks hashed queues them, and once enough jobs
-//! are queued one waiting thread takes up to eight and runs them through the SIMD lanes
-//! side by side (flat combining), the others wait for their results.
+//! Uploads hashed together: whoever needs blocks hashed queues them, and once a full batch
+//! is queued (or the oldest job has waited long enough) one waiting thread takes up to eight
+//! and runs them through the SIMD lanes side by side (flat combining), the others wait for
+//! their results.
 //!
 //! While other streams are open (other uploads under way), a job waits a few milliseconds
 //! for companions; a job still alone then is hashed by its own thread with the scalar code,
 //! so a lone upload costs what it always did and a busy store hashes at a third of the CPU.
+//! A batch starts early only when it is full: the lanes cost the same whether one or eight
+//! are busy, so starting with the first three (as this once did) hashed most uploads in
+//! batches of three, at three times the CPU of a full batch.
 //! Callers run on the blocking pool (hashing is CPU work), so waiting here parks no async
 //! task. The thread that combines stops once its own job is done; a waiter takes over.
 
@@ -58,9 +62,8 @@ impl Hub {
 const MIN_BATCH: usize = 3;
 /// How long a job waits for companions while other streams are open and may send theirs.
 /// Bounds the latency this adds to an upload; a lone upload never waits. Measured at 16
-/// concurrent 1 MiB PUTs (store_bench, one machine, one sitting): 0 ms gave 2.55 ms of CPU
-/// per request, 4 ms 2.11-2.30, 10 ms 1.85, with p50 latency no worse: a job that waits is
-/// one that would otherwise be hashed alone, at three times the CPU.
+/// concurrent 1 MiB PUTs (store_bench, one machine): 3 ms gave 1.82-1.94 ms of CPU per
+/// request and 600-630 req/s, 10 ms 1.48-1.56 and 665-680, 20 ms no better than 10.
 const GATHER: Duration = Duration::from_millis(10);
 
 /// Advances `state` over `blocks` 64-byte blocks of `data` from `start`, side by side with
@@ -102,12 +105,13 @@ pub(super) fn compress_shared(
             continue;
         }
         let queued = queue.waiting.len();
-        if queued >= MIN_BATCH {
+        let now = Instant::now();
+        let more_may_come = super::open_streams() > queued && now < deadline;
+        if queued >= LANES || (queued >= MIN_BATCH && !more_may_come) {
             queue = combine(hub, queue);
             continue;
         }
-        let now = Instant::now();
-        if super::open_streams() > queued && now < deadline {
+        if more_may_come {
             queue = hub
                 .changed
                 .wait_timeout(queue, deadline - now)

@@ -277,3 +277,63 @@ async fn open_sweeps_all_staging_and_skips_damaged_records() {
     let got = store.get_object(BUCKET, "bad", None).await.unwrap();
     assert_eq!(read_all(got.body).await, b"new");
 }
+
+/// Hundreds of writes and deletes racing into one bucket while its index is compacted (the
+/// compaction holds the bucket's gate and needs a blocking thread) all finish, on a blocking
+/// pool barely larger than the number of writers allowed to wait for a gate: waiting writers
+/// can never take every thread. Afterwards the listing, the bodies and a reopen agree.
+#[test]
+fn writers_waiting_for_a_gate_never_starve_its_holder() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(72)
+        .enable_all()
+        .build()
+        .unwrap();
+    let root = tempfile::tempdir().unwrap();
+    runtime.block_on(async {
+        use futures::StreamExt;
+        let store = LocalStore::open(root.path()).unwrap();
+        store.create_bucket(BUCKET, Acl::Private).await.unwrap();
+        // 1,400 changes: past the 1,024 that start a compaction, 200 at a time.
+        let work = futures::stream::iter(0..1400u32)
+            .map(|i| {
+                let store = &store;
+                async move {
+                    let key = format!("k{:03}", i % 300);
+                    if i % 7 == 6 {
+                        store.delete_object(BUCKET, &key).await
+                    } else {
+                        let data = format!("body {i}");
+                        store
+                            .put_object(BUCKET, &key, body(data.as_bytes()), PutOptions::default())
+                            .await
+                            .map(|_| ())
+                    }
+                }
+            })
+            .buffer_unordered(200)
+            .collect::<Vec<_>>();
+        let results = tokio::time::timeout(Duration::from_secs(120), work)
+            .await
+            .expect("writers and the compaction stalled each other");
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        let listed = store.list_objects(BUCKET, &all_keys()).await.unwrap();
+        for object in &listed.objects {
+            let got = store.get_object(BUCKET, &object.key, None).await.unwrap();
+            let bytes = read_all(got.body).await;
+            assert_eq!(md5_hex(&bytes), object.etag, "{}", object.key);
+            assert!(bytes.starts_with(b"body "));
+        }
+        drop(store);
+        let reopened = LocalStore::open(root.path()).unwrap();
+        let again = reopened.list_objects(BUCKET, &all_keys()).await.unwrap();
+        let keys = |page: &mogr_store::ListPage| {
+            page.objects
+                .iter()
+                .map(|o| (o.key.clone(), o.etag.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(keys(&listed), keys(&again));
+    });
+}
