@@ -1,5 +1,5 @@
 //! Throughput of the digests every stored byte passes through: CRC-64/XZ (the table-driven
-//! `crc` crate against SIMD `crc64fast`) and MD5 (`md-5`, with its x86-64 assembly back end).
+//! `crc` crate against the SIMD `crc-fast`) and MD5 (`md-5`, with its x86-64 assembly back end).
 //! Run: `cargo run --release -p mogr-store --example hash_speed`.
 
 use std::hint::black_box;
@@ -32,6 +32,6 @@ fn main() {
     assert_eq!(mogr_store::CRC64.checksum(&data), mogr_store::crc64(&data));
     let md5 = gbps(&data, |d| u64::from(Md5::digest(d)[0]));
     println!("crc64 table16 {table:.2} GB/s");
-    println!("crc64 crc64fast {simd:.2} GB/s ({:.1}x)", simd / table);
+    println!("crc64 crc-fast {simd:.2} GB/s ({:.1}x)", simd / table);
     println!("md5 {md5:.2} GB/s");
 }

@@ -8,6 +8,9 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
+
+use bytes::Bytes;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::key::VariantKey;
@@ -18,6 +21,19 @@ const MAGIC: &[u8; 8] = b"MOGRVAR1";
 const PREAMBLE: usize = 12;
 /// Headers hold a key (<= 850 bytes), a rule and a few names; anything bigger is damage.
 const MAX_HEADER: u32 = 64 * 1024;
+/// Largest entry read and checked on the async thread when memory holds it; bigger ones go
+/// to the blocking pool (copying and checking 1 MiB takes about 0.1 ms).
+const MEMORY_READ_MAX: u64 = 1024 * 1024;
+
+/// Where a read may get its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Memory or disk, with blocking calls: on the blocking pool.
+    Disk,
+    /// Only what the dentry and page caches hold ([`mogr_store::cached_io`]), else
+    /// [`EntryError::WouldBlock`]: on the async thread, without a hand-off.
+    Memory,
+}
 
 /// What an entry says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -63,45 +79,104 @@ pub enum EntryError {
     /// Reading failed.
     #[error(transparent)]
     Io(io::Error),
+    /// Memory does not hold it all ([`Reach::Memory`]): read it from disk instead.
+    #[error("not in memory")]
+    WouldBlock,
 }
 
-fn open(path: &Path) -> Result<File, EntryError> {
-    File::open(path).map_err(|e| match e.kind() {
+fn open(path: &Path, reach: Reach) -> Result<File, EntryError> {
+    let opened = match reach {
+        Reach::Disk => File::open(path),
+        Reach::Memory => mogr_store::cached_io::open(path),
+    };
+    opened.map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => EntryError::Missing,
+        _ if mogr_store::cached_io::would_block(&e) => EntryError::WouldBlock,
         _ => EntryError::Io(e),
     })
 }
 
+/// Fills `buf` from `offset`; a failure other than "not in memory" is damage named `what`.
+fn read_at(
+    file: &File,
+    buf: &mut [u8],
+    offset: u64,
+    reach: Reach,
+    what: &'static str,
+) -> Result<(), EntryError> {
+    let read = match reach {
+        Reach::Disk => file.read_exact_at(buf, offset),
+        Reach::Memory => mogr_store::cached_io::read_exact_at(file, buf, offset),
+    };
+    read.map_err(|e| match mogr_store::cached_io::would_block(&e) {
+        true => EntryError::WouldBlock,
+        false => EntryError::Damaged(what),
+    })
+}
+
 /// Reads and checks the header; returns it with the file's length and the body offset.
-fn read_header(file: &mut File) -> Result<(EntryHeader, u64, u64), EntryError> {
+fn read_header(file: &File, reach: Reach) -> Result<(EntryHeader, u64, u64), EntryError> {
     let file_len = file.metadata().map_err(EntryError::Io)?.len();
     let mut pre = [0u8; PREAMBLE];
-    file.read_exact(&mut pre)
-        .map_err(|_| EntryError::Damaged("too short"))?;
+    read_at(file, &mut pre, 0, reach, "too short")?;
+    let mut json = vec![0u8; header_len(&pre)? as usize];
+    read_at(file, &mut json, PREAMBLE as u64, reach, "header cut short")?;
+    let (header, body_at) = parse_header(&json, file_len)?;
+    Ok((header, file_len, body_at))
+}
+
+/// The header's length from the preamble.
+fn header_len(pre: &[u8; PREAMBLE]) -> Result<u32, EntryError> {
     if &pre[..8] != MAGIC {
         return Err(EntryError::Damaged("bad magic"));
     }
-    let header_len = u32::from_be_bytes([pre[8], pre[9], pre[10], pre[11]]);
-    if header_len > MAX_HEADER {
+    let len = u32::from_be_bytes([pre[8], pre[9], pre[10], pre[11]]);
+    if len > MAX_HEADER {
         return Err(EntryError::Damaged("header too long"));
     }
-    let mut json = vec![0u8; header_len as usize];
-    file.read_exact(&mut json)
-        .map_err(|_| EntryError::Damaged("header cut short"))?;
+    Ok(len)
+}
+
+/// The header from its JSON, checked against the file's length; with the body's offset.
+fn parse_header(json: &[u8], file_len: u64) -> Result<(EntryHeader, u64), EntryError> {
     let header: EntryHeader =
-        serde_json::from_slice(&json).map_err(|_| EntryError::Damaged("header unreadable"))?;
-    let body_at = (PREAMBLE as u64) + u64::from(header_len);
+        serde_json::from_slice(json).map_err(|_| EntryError::Damaged("header unreadable"))?;
+    let body_at = PREAMBLE as u64 + json.len() as u64;
     if file_len != body_at + header.len {
         return Err(EntryError::Damaged("length mismatch"));
     }
-    Ok((header, file_len, body_at))
+    Ok((header, body_at))
+}
+
+/// The whole file, in one read, into memory that is not zeroed first.
+fn read_whole(file: &mut File, file_len: u64, reach: Reach) -> Result<Vec<u8>, EntryError> {
+    let len = usize::try_from(file_len).map_err(|_| EntryError::Damaged("too long"))?;
+    match reach {
+        Reach::Memory => mogr_store::cached_io::read_vec_at(file, len, 0).map_err(|e| {
+            match mogr_store::cached_io::would_block(&e) {
+                true => EntryError::WouldBlock,
+                false => EntryError::Damaged("cut short"),
+            }
+        }),
+        Reach::Disk => {
+            let mut whole = Vec::with_capacity(len);
+            file.take(file_len)
+                .read_to_end(&mut whole)
+                .map_err(|_| EntryError::Damaged("cut short"))?;
+            Ok(whole)
+        }
+    }
 }
 
 /// The header of the entry at `path` if it is `key`'s and its length is right; the body is
 /// not read (HEAD and purges need only this).
-pub fn read_head(path: &Path, key: Option<&VariantKey>) -> Result<EntryHeader, EntryError> {
-    let mut file = open(path)?;
-    let (header, _, _) = read_header(&mut file)?;
+pub fn read_head(
+    path: &Path,
+    key: Option<&VariantKey>,
+    reach: Reach,
+) -> Result<EntryHeader, EntryError> {
+    let file = open(path, reach)?;
+    let (header, _, _) = read_header(&file, reach)?;
     match key {
         Some(k) if !header.is_for(k) => Err(EntryError::Damaged("another variant")),
         _ => Ok(header),
@@ -109,23 +184,34 @@ pub fn read_head(path: &Path, key: Option<&VariantKey>) -> Result<EntryHeader, E
 }
 
 /// The whole entry at `path`, checked: it is `key`'s, and the body has the recorded length
-/// and CRC-64.
-pub fn read_verified(path: &Path, key: &VariantKey) -> Result<(EntryHeader, Vec<u8>), EntryError> {
-    let mut file = open(path)?;
-    let (header, _, _) = read_header(&mut file)?;
+/// and CRC-64. One read of the whole file (the body is a slice of it).
+pub fn read_verified(
+    path: &Path,
+    key: &VariantKey,
+    reach: Reach,
+) -> Result<(EntryHeader, Bytes), EntryError> {
+    let mut file = open(path, reach)?;
+    let file_len = file.metadata().map_err(EntryError::Io)?.len();
+    if reach == Reach::Memory && file_len > MEMORY_READ_MAX {
+        return Err(EntryError::WouldBlock);
+    }
+    let whole = read_whole(&mut file, file_len, reach)?;
+    if whole.len() as u64 != file_len {
+        return Err(EntryError::Damaged("cut short"));
+    }
+    let pre: &[u8; PREAMBLE] = whole
+        .get(..PREAMBLE)
+        .and_then(|p| p.try_into().ok())
+        .ok_or(EntryError::Damaged("too short"))?;
+    let json_end = PREAMBLE + header_len(pre)? as usize;
+    let json = whole
+        .get(PREAMBLE..json_end)
+        .ok_or(EntryError::Damaged("header cut short"))?;
+    let (header, body_at) = parse_header(json, file_len)?;
     if !header.is_for(key) {
         return Err(EntryError::Damaged("another variant"));
     }
-    let len = usize::try_from(header.len).map_err(|_| EntryError::Damaged("too long"))?;
-    // read_to_end fills spare capacity without zeroing it first (this is the hit path).
-    let mut body = Vec::with_capacity(len);
-    (&mut file)
-        .take(len as u64)
-        .read_to_end(&mut body)
-        .map_err(|_| EntryError::Damaged("body cut short"))?;
-    if body.len() != len {
-        return Err(EntryError::Damaged("body cut short"));
-    }
+    let body = Bytes::from(whole).slice(body_at as usize..);
     if mogr_store::crc64(&body) != header.crc64 {
         return Err(EntryError::Damaged("checksum mismatch"));
     }
@@ -190,52 +276,72 @@ mod tests {
         }
     }
 
+    /// What the cache does: memory first, the disk if memory does not hold it all.
+    fn verified(path: &Path, key: &VariantKey, reach: Reach) -> Result<Bytes, EntryError> {
+        match read_verified(path, key, reach) {
+            Err(EntryError::WouldBlock) => read_verified(path, key, Reach::Disk),
+            other => other,
+        }
+        .map(|(_, body)| body)
+    }
+
+    fn head(path: &Path, key: &VariantKey, reach: Reach) -> Result<EntryHeader, EntryError> {
+        match read_head(path, Some(key), reach) {
+            Err(EntryError::WouldBlock) => read_head(path, Some(key), Reach::Disk),
+            other => other,
+        }
+    }
+
     #[test]
     fn round_trip_and_every_kind_of_damage_is_caught() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ab").join("entry");
-        let body = b"variant bytes".repeat(100);
-        let size = write(dir.path(), &path, &header(&body), &body).unwrap();
-        assert_eq!(size, std::fs::metadata(&path).unwrap().len());
-        let (h, got) = read_verified(&path, &key()).unwrap();
-        assert_eq!(got, body);
-        assert_eq!(h.mime, "image/png");
-        assert_eq!(
-            read_head(&path, Some(&key())).unwrap().len,
-            body.len() as u64
-        );
+        for reach in [Reach::Disk, Reach::Memory] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("ab").join("entry");
+            let body = b"variant bytes".repeat(100);
+            let size = write(dir.path(), &path, &header(&body), &body).unwrap();
+            assert_eq!(size, std::fs::metadata(&path).unwrap().len());
+            // Just written: memory holds it (where the kernel can say so).
+            let (h, got) = match read_verified(&path, &key(), reach) {
+                Err(EntryError::WouldBlock) => read_verified(&path, &key(), Reach::Disk),
+                other => other,
+            }
+            .unwrap();
+            assert_eq!(got, body);
+            assert_eq!(h.mime, "image/png");
+            assert_eq!(head(&path, &key(), reach).unwrap().len, body.len() as u64);
 
-        let mut other = key();
-        other.source_etag = "changed".into();
-        assert!(matches!(
-            read_verified(&path, &other),
-            Err(EntryError::Damaged(_))
-        ));
+            let mut other = key();
+            other.source_etag = "changed".into();
+            assert!(matches!(
+                verified(&path, &other, reach),
+                Err(EntryError::Damaged(_))
+            ));
 
-        // A flipped byte in the body fails the checksum.
-        let mut raw = std::fs::read(&path).unwrap();
-        let last = raw.len() - 1;
-        raw[last] ^= 1;
-        std::fs::write(&path, &raw).unwrap();
-        assert!(matches!(
-            read_verified(&path, &key()),
-            Err(EntryError::Damaged("checksum mismatch"))
-        ));
-        // A cut file fails the length check, even for a header-only read.
-        std::fs::write(&path, &raw[..raw.len() - 5]).unwrap();
-        assert!(matches!(
-            read_head(&path, Some(&key())),
-            Err(EntryError::Damaged("length mismatch"))
-        ));
-        std::fs::write(&path, b"garbage").unwrap();
-        assert!(matches!(
-            read_verified(&path, &key()),
-            Err(EntryError::Damaged(_))
-        ));
-        std::fs::remove_file(&path).unwrap();
-        assert!(matches!(
-            read_verified(&path, &key()),
-            Err(EntryError::Missing)
-        ));
+            // A flipped byte in the body fails the checksum.
+            let mut raw = std::fs::read(&path).unwrap();
+            let last = raw.len() - 1;
+            raw[last] ^= 1;
+            std::fs::write(&path, &raw).unwrap();
+            assert!(matches!(
+                verified(&path, &key(), reach),
+                Err(EntryError::Damaged("checksum mismatch"))
+            ));
+            // A cut file fails the length check, even for a header-only read.
+            std::fs::write(&path, &raw[..raw.len() - 5]).unwrap();
+            assert!(matches!(
+                head(&path, &key(), reach),
+                Err(EntryError::Damaged("length mismatch"))
+            ));
+            std::fs::write(&path, b"garbage").unwrap();
+            assert!(matches!(
+                verified(&path, &key(), reach),
+                Err(EntryError::Damaged(_))
+            ));
+            std::fs::remove_file(&path).unwrap();
+            assert!(matches!(
+                verified(&path, &key(), reach),
+                Err(EntryError::Missing)
+            ));
+        }
     }
 }

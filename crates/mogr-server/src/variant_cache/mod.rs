@@ -23,7 +23,7 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 
-pub use entry::{EntryError, EntryHeader};
+pub use entry::{EntryError, EntryHeader, Reach};
 pub use key::{engine_fingerprint, VariantId, VariantKey};
 pub use stats::{CacheCounters, CacheStats};
 
@@ -151,14 +151,21 @@ impl VariantCache {
     async fn read(&self, key: &VariantKey, count_miss: bool) -> Option<Variant> {
         let id = key.id();
         let path = self.enabled().then(|| self.path_of(key, &id)).flatten()?;
-        let k = key.clone();
-        let read = tokio::task::spawn_blocking(move || entry::read_verified(&path, &k)).await;
+        // From memory here when it holds the entry, else on the blocking pool.
+        let read = match entry::read_verified(&path, key, Reach::Memory) {
+            Err(EntryError::WouldBlock) => {
+                let k = key.clone();
+                tokio::task::spawn_blocking(move || entry::read_verified(&path, &k, Reach::Disk))
+                    .await
+            }
+            read => Ok(read),
+        };
         match read {
             Ok(Ok((header, body))) => {
                 self.found(id, &key.bucket, header.len);
                 CacheCounters::bump(&self.counters.hits);
                 Some(Variant {
-                    bytes: Bytes::from(body),
+                    bytes: body,
                     mime: header.mime,
                 })
             }
@@ -175,8 +182,14 @@ impl VariantCache {
     pub async fn head(&self, key: &VariantKey) -> Option<VariantHead> {
         let id = key.id();
         let path = self.enabled().then(|| self.path_of(key, &id)).flatten()?;
-        let k = key.clone();
-        let read = tokio::task::spawn_blocking(move || entry::read_head(&path, Some(&k))).await;
+        let read = match entry::read_head(&path, Some(key), Reach::Memory) {
+            Err(EntryError::WouldBlock) => {
+                let k = key.clone();
+                tokio::task::spawn_blocking(move || entry::read_head(&path, Some(&k), Reach::Disk))
+                    .await
+            }
+            read => Ok(read),
+        };
         match read {
             Ok(Ok(header)) => {
                 self.found(id, &key.bucket, header.len);

@@ -157,7 +157,7 @@ pub(super) fn purge(
             continue;
         }
         for f in bucket_entries(&name, &dir) {
-            let matches = match entry::read_head(&f.path, None) {
+            let matches = match entry::read_head(&f.path, None, entry::Reach::Disk) {
                 Ok(h) => h.key.starts_with(prefix),
                 // A damaged entry would be dropped on its next read anyway.
                 Err(EntryError::Damaged(_)) => true,

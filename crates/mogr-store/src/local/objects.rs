@@ -11,11 +11,12 @@ use super::journal::{self, Intent};
 use super::layout::{OBJECTS_DIR, UPLOAD_FILE};
 use super::reaper;
 use super::recent::Version;
-use super::record::{open_record, open_record_blocking, RecordHeader};
+use super::record::{open_record, open_record_blocking, read_trailer_now, RecordHeader};
 use super::writer::{
     ensure_dir, ensure_dir_blocking, sync_dirs, sync_dirs_now, RecordWriter, TempFile,
 };
 use super::{CrashPoint, LocalStore};
+use crate::cached_io;
 use crate::types::{validate_key, ByteRange, GetObject, ObjectMeta, PutOptions};
 use crate::{Result, StoreError};
 
@@ -36,11 +37,37 @@ struct Opened {
     remaining: u64,
 }
 
+/// Where [`open_for_read`] may get its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// Memory or disk, with blocking calls: on the blocking pool.
+    Disk,
+    /// Only what the dentry and page caches hold, failing with `WouldBlock` where the disk
+    /// would be needed (see [`cached_io`]): on the async thread, no hand-off.
+    Memory,
+}
+
 /// Opens `key`'s record at `path`, resolves `range` against this very version (so size,
 /// range and bytes agree even if the key is overwritten meanwhile) and reads the first chunk.
-fn open_for_read(path: &std::path::Path, key: &str, range: Option<ByteRange>) -> Result<Opened> {
+fn open_for_read(
+    path: &std::path::Path,
+    key: &str,
+    range: Option<ByteRange>,
+    reach: Reach,
+) -> Result<Opened> {
     use std::io::{Seek, SeekFrom};
-    let (mut file, header) = match open_record_blocking(path)? {
+    let opened = match reach {
+        Reach::Disk => open_record_blocking(path)?,
+        Reach::Memory => match cached_io::open(path) {
+            Ok(file) => {
+                let header = read_trailer_now(&file)?;
+                Some((file, header))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let (mut file, header) = match opened {
         Some((file, header)) if header.key == key => (file, header),
         _ => return Err(StoreError::NoSuchKey),
     };
@@ -60,10 +87,22 @@ fn open_for_read(path: &std::path::Path, key: &str, range: Option<ByteRange>) ->
     };
     let (start, len) = range.map_or((0, header.size), |(first, last)| (first, last - first + 1));
     let head = len.min(FILE_CHUNK as u64);
-    if start != 0 {
-        file.seek(SeekFrom::Start(start))?;
-    }
-    let first = read_next(&file, head as usize)?;
+    let first = match reach {
+        Reach::Disk => {
+            if start != 0 {
+                file.seek(SeekFrom::Start(start))?;
+            }
+            read_next(&file, head as usize)?
+        }
+        Reach::Memory => {
+            let first = cached_io::read_vec_at(&file, head as usize, start)?;
+            if head < len {
+                // The rest is streamed from the file's position.
+                file.seek(SeekFrom::Start(start + head))?;
+            }
+            bytes::Bytes::from(first)
+        }
+    };
     Ok(Opened {
         file,
         header,
@@ -400,11 +439,17 @@ impl LocalStore {
         let bucket = self.bucket(bucket)?;
         validate_key(key)?;
         let (path, _) = self.layout.object_path(&bucket.name, key);
-        let key = key.to_string();
-        // Open, trailer, range and the first chunk in one blocking task.
-        let opened = tokio::task::spawn_blocking(move || open_for_read(&path, &key, range))
-            .await
-            .map_err(io::Error::other)??;
+        // Open, trailer, range and the first chunk: here if memory holds them all, else in
+        // one blocking task.
+        let opened = match open_for_read(&path, key, range, Reach::Memory) {
+            Err(StoreError::Io(e)) if cached_io::would_block(&e) => {
+                let key = key.to_string();
+                tokio::task::spawn_blocking(move || open_for_read(&path, &key, range, Reach::Disk))
+                    .await
+                    .map_err(io::Error::other)??
+            }
+            opened => opened?,
+        };
         let Opened {
             file,
             header,

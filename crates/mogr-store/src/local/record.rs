@@ -161,19 +161,34 @@ pub(crate) fn read_header_blocking(path: &Path) -> io::Result<RecordHeader> {
 
 /// The trailer of an open record, checked against the file's length.
 fn read_trailer(file: &mut std::fs::File) -> io::Result<RecordHeader> {
-    use std::io::{Read, Seek};
+    use std::os::unix::fs::FileExt;
     let file_len = file.metadata()?.len();
+    trailer_from(file_len, |buf, at| file.read_exact_at(buf, at))
+}
+
+/// [`read_trailer`] only if the page cache holds it: `WouldBlock` (see [`crate::cached_io`])
+/// if the disk would be needed.
+pub(crate) fn read_trailer_now(file: &std::fs::File) -> io::Result<RecordHeader> {
+    let file_len = file.metadata()?.len();
+    trailer_from(file_len, |buf, at| {
+        crate::cached_io::read_exact_at(file, buf, at)
+    })
+}
+
+/// The trailer of a record of `file_len` bytes, read with `read_at(buffer, offset)`.
+fn trailer_from(
+    file_len: u64,
+    mut read_at: impl FnMut(&mut [u8], u64) -> io::Result<()>,
+) -> io::Result<RecordHeader> {
     if file_len < FOOTER_LEN as u64 {
         return Err(corrupt("too short"));
     }
     let mut footer = [0u8; FOOTER_LEN];
-    file.seek(SeekFrom::Start(file_len - FOOTER_LEN as u64))?;
-    file.read_exact(&mut footer)?;
+    read_at(&mut footer, file_len - FOOTER_LEN as u64)?;
     let json_len = trailer_len(&footer, file_len)?;
     let body_len = file_len - FOOTER_LEN as u64 - json_len;
     let mut json = vec![0u8; json_len as usize];
-    file.seek(SeekFrom::Start(body_len))?;
-    file.read_exact(&mut json)?;
+    read_at(&mut json, body_len)?;
     parse_trailer(&json, body_len)
 }
 
