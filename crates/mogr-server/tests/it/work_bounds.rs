@@ -198,8 +198,20 @@ fn a_client_that_leaves_stops_its_job_and_frees_the_pool() {
     });
     seed_images(&srv);
     assert_eq!(srv.images.cancelled_jobs(), 0);
+    let all_memory = srv.images.free_memory();
     let heavy = srv.open("GET", "big.jpg", &[(HEAVY_RULE, "")], &[], b"");
     srv.wait_until_heavy_lane_is_full();
+    // The place is taken before the source is read and the job handed to a worker; a
+    // client that leaves in between stops a job that never existed (nothing to count). The
+    // job's memory is reserved last, right before the hand-off, with no wait in between.
+    let start = Instant::now();
+    while srv.images.free_memory() == all_memory {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the heavy job never reserved memory"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     drop(heavy);
 
     let start = Instant::now();
