@@ -76,23 +76,38 @@ class Nginx:
         bl.wait_port(self.port, self.proc)
 
 
-def wrk_cell(what, proc, port, target, args, work) -> Row:
-    lua = bl.wrk_paths_lua("GET", [target])
-    bl.reset_hwm(proc.pid)
-    results, cpu = [], 0.0
-    for _ in range(args.rounds):
-        cpu0 = bl.tree_cpu_seconds(proc.pid)
-        res = bl.run_wrk(f"http://127.0.0.1:{port}", lua, work / "cell.lua", args.connections,
-                         args.threads, args.duration)
-        cpu += bl.tree_cpu_seconds(proc.pid) - cpu0
-        results.append(res)
-    ok = sum(r.ok for r in results)
-    return Row(
-        what=what, rps=bl.median([r.rps for r in results]), p50=bl.median([r.p50_ms for r in results]),
-        p99=bl.median([r.p99_ms for r in results]),
-        cpu_ms_per_req=cpu * 1000 / ok if ok else float("nan"), hwm_mb=bl.tree_hwm_mb(proc.pid),
-        errors=sum(r.errors for r in results),
-    )
+def wrk_cells(cells, args, work) -> tuple[list[Row], list[list[float]]]:
+    """wrk rounds over `cells`, interleaved (round 1 of every cell, then round 2, ...) so a
+    change in the machine's load touches every cell alike; one Row per cell, and each
+    round's req/s per cell (for per-round ratios)."""
+    state = {what: {"results": [], "cpu": 0.0, "hwm": 0.0} for what, *_ in cells}
+    per_round: list[list[float]] = []
+    for n in range(args.rounds):
+        rps = []
+        for what, proc, port, target in cells:
+            bl.log(f"round {n + 1}/{args.rounds}: {what}, {args.duration} s, -c{args.connections}")
+            lua = bl.wrk_paths_lua("GET", [target])
+            bl.reset_hwm(proc.pid)
+            cpu0 = bl.tree_cpu_seconds(proc.pid)
+            res = bl.run_wrk(f"http://127.0.0.1:{port}", lua, work / "cell.lua", args.connections,
+                             args.threads, args.duration)
+            cell = state[what]
+            cell["cpu"] += bl.tree_cpu_seconds(proc.pid) - cpu0
+            cell["hwm"] = max(cell["hwm"], bl.tree_hwm_mb(proc.pid))
+            cell["results"].append(res)
+            rps.append(res.rps)
+        per_round.append(rps)
+    rows = []
+    for what, *_ in cells:
+        results, cpu = state[what]["results"], state[what]["cpu"]
+        ok = sum(r.ok for r in results)
+        rows.append(Row(
+            what=what, rps=bl.median([r.rps for r in results]),
+            p50=bl.median([r.p50_ms for r in results]), p99=bl.median([r.p99_ms for r in results]),
+            cpu_ms_per_req=cpu * 1000 / ok if ok else float("nan"), hwm_mb=state[what]["hwm"],
+            errors=sum(r.errors for r in results),
+        ))
+    return rows, per_round
 
 
 def timed_get(port: int, target: str, expect_cache: str) -> float:
@@ -123,6 +138,7 @@ def main() -> None:
     photo = bl.corpus_file(PHOTO).read_bytes()
     rows: list[Row] = []
     latency: dict[str, tuple[float, float]] = {}
+    per_round: list[list[float]] = []
     with tempfile.TemporaryDirectory(prefix="mogr-cache-") as tmp:
         work = Path(tmp)
         www = work / "www"
@@ -152,9 +168,8 @@ def main() -> None:
                  mogr.target("GET", "plain.bin")),
                 ("nginx plain GET, same file", nginx.proc, nginx.port, "/plain.bin"),
             ]
-            for what, proc, port, target in cells:
-                bl.log(f"{what}: {args.rounds} x {args.duration} s, -c{args.connections}")
-                rows.append(wrk_cell(what, proc, port, target, args, work))
+            cell_rows, per_round = wrk_cells(cells, args, work)
+            rows.extend(cell_rows)
 
             # (2) cold and warm latency, 12 MP JPEG to HEIF and WebP
             for fmt in ("heif", "webp"):
@@ -172,17 +187,18 @@ def main() -> None:
             bl.stop(mogr.proc if mogr else None)
             bl.stop(nginx.proc if nginx else None)
 
-    text = report(rows, latency, args)
+    text = report(rows, latency, args, per_round)
     print(text)
     bl.log(f"written {bl.write_report('cache', text)}")
 
 
-def report(rows: list[Row], latency: dict[str, tuple[float, float]], args) -> str:
+def report(rows: list[Row], latency: dict[str, tuple[float, float]], args,
+           per_round: list[list[float]]) -> str:
     parts = [
         "# Variant cache benchmark\n",
         f"{bl.machine_note()}. Source: {PHOTO} (12 MP). wrk -t{args.threads} -c{args.connections} "
-        f"-d{args.duration}s, {args.rounds} round(s) per cell (medians); wrk shares the cores with "
-        "the server. Peak RSS: VmHWM reset before each cell.\n",
+        f"-d{args.duration}s, {args.rounds} round(s) per cell (medians), the cells' rounds interleaved; "
+        "wrk shares the cores with the server. Peak RSS: VmHWM reset before each round.\n",
         "## (1) Warm cached variant vs plain GET of the same size\n",
         bl.markdown_table(
             ["request", "req/s", "p50 ms", "p99 ms", "server CPU ms/req", "peak RSS MiB", "errors"],
@@ -195,6 +211,11 @@ def report(rows: list[Row], latency: dict[str, tuple[float, float]], args) -> st
             f"\ncached variant / mogr plain GET: req/s {bl.ratio(cached.rps, plain.rps)} (target >= 0.90x), "
             f"CPU/req {bl.ratio(cached.cpu_ms_per_req, plain.cpu_ms_per_req)}; "
             f"mogr plain GET / nginx: req/s {bl.ratio(plain.rps, nginx.rps)}.\n")
+        rounds = [r[0] / r[1] for r in per_round if len(r) >= 2 and r[1]]
+        if rounds:
+            parts.append(
+                f"Per round (the two cells run back to back): cached / plain req/s "
+                f"{', '.join(f'{x:.2f}x' for x in rounds)}; median {bl.median(rounds):.2f}x.\n")
     parts += [
         f"## (2) 12 MP JPEG, cold (computed, median of {args.cold_runs}) and warm (cached, median of "
         f"{args.warm_runs}) latency, one request at a time\n",
