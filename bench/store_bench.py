@@ -109,26 +109,47 @@ def check(port: int, method: str, target: str, body: bytes, who: str) -> None:
         bl.die(f"{who} {method} {target[:80]} -> {r.status}, {len(r.body)} bytes: {r.body[:200]!r}")
 
 
-def measure(name, server, op, targets, args, work, body_file) -> Row:
-    """wrk rounds against one server and operation; server CPU and requests counted across all."""
-    lua = bl.wrk_paths_lua(op, targets, body_file if op == "PUT" else None)
-    results, cpu = [], 0.0
-    for _ in range(args.rounds):
-        cpu0 = bl.tree_cpu_seconds(server.proc.pid)
-        res = bl.run_wrk(f"http://127.0.0.1:{server.port}", lua, work / f"{name}-{op}.lua",
-                         args.connections, args.threads, args.duration)
-        cpu += bl.tree_cpu_seconds(server.proc.pid) - cpu0
-        results.append(res)
-    requests = sum(r.ok for r in results)
-    per_round_mb = [
-        (r.bytes_read if op == "GET" else r.requests * OBJECT_SIZE) / r.seconds / 1e6 for r in results
-    ]
-    return Row(
-        server=name, op=op, rps=bl.median([r.rps for r in results]), mbps=bl.median(per_round_mb),
-        p50=bl.median([r.p50_ms for r in results]), p99=bl.median([r.p99_ms for r in results]),
-        cpu_ms_per_req=cpu * 1000 / requests if requests else float("nan"),
-        errors=sum(r.errors for r in results),
-    )
+def measure(servers, op, keys, args, work, body_file, hwm) -> tuple[list[Row], list[float]]:
+    """wrk rounds of `op` against every server, interleaved (round 1 of each server, then
+    round 2, ...) so a change in the machine's load touches every server alike; one Row per
+    server (CPU and requests counted across all rounds, peak RSS into `hwm`), and each
+    round's mogr/nginx req/s ratio."""
+    cells = []
+    for name, server in servers:
+        prefix = "put/" if (op == "PUT" and name == "mogr") else ""
+        targets = [server.target(op, prefix + k) for k in keys]
+        lua = bl.wrk_paths_lua(op, targets, body_file if op == "PUT" else None)
+        cells.append((name, server, lua, [], [0.0]))
+    ratios = []
+    for n in range(args.rounds):
+        rps = {}
+        for name, server, lua, results, cpu in cells:
+            bl.log(f"{op} round {n + 1}/{args.rounds}: {name}, {args.duration} s, -c{args.connections}")
+            bl.reset_hwm(server.proc.pid)
+            cpu0 = bl.tree_cpu_seconds(server.proc.pid)
+            res = bl.run_wrk(f"http://127.0.0.1:{server.port}", lua, work / f"{name}-{op}.lua",
+                             args.connections, args.threads, args.duration)
+            cpu[0] += bl.tree_cpu_seconds(server.proc.pid) - cpu0
+            hwm[f"{name} {op}"] = max(hwm.get(f"{name} {op}", 0.0), bl.tree_hwm_mb(server.proc.pid))
+            results.append(res)
+            rps[name] = res.rps
+        if rps.get("nginx") and "mogr" in rps:
+            ratios.append(rps["mogr"] / rps["nginx"])
+    rows = []
+    for name, _, _, results, cpu in cells:
+        requests = sum(r.ok for r in results)
+        per_round_mb = [
+            (r.bytes_read if op == "GET" else r.requests * OBJECT_SIZE) / r.seconds / 1e6
+            for r in results
+        ]
+        rows.append(Row(
+            server=name, op=op, rps=bl.median([r.rps for r in results]),
+            mbps=bl.median(per_round_mb),
+            p50=bl.median([r.p50_ms for r in results]), p99=bl.median([r.p99_ms for r in results]),
+            cpu_ms_per_req=cpu[0] * 1000 / requests if requests else float("nan"),
+            errors=sum(r.errors for r in results),
+        ))
+    return rows, ratios
 
 
 def durable_ceiling(work: Path, body: bytes, clients: int, seconds: float) -> float:
@@ -188,6 +209,7 @@ def main() -> None:
     mogr_bin = None if args.peers_only else bl.mogr_binary(args.mogr)
     rows: list[Row] = []
     hwm: dict[str, float] = {}
+    ratios: dict[str, list[float]] = {}
     access = "–"
     with tempfile.TemporaryDirectory(prefix="mogr-store-") as tmp:
         work = Path(tmp)
@@ -216,13 +238,8 @@ def main() -> None:
                 check(mogr.port, "PUT", mogr.target("PUT", "put/" + keys[0]), body, "mogr")
                 servers.insert(0, ("mogr", mogr))
             for op in ("GET", "PUT"):
-                for name, server in servers:
-                    bl.reset_hwm(server.proc.pid)
-                    prefix = "put/" if (op == "PUT" and name == "mogr") else ""
-                    targets = [server.target(op, prefix + k) for k in keys]
-                    bl.log(f"{name} {op}: {args.rounds} x {args.duration} s, -c{args.connections}")
-                    rows.append(measure(name, server, op, targets, args, work, body_file))
-                    hwm[f"{name} {op}"] = bl.tree_hwm_mb(server.proc.pid)
+                op_rows, ratios[op] = measure(servers, op, keys, args, work, body_file, hwm)
+                rows.extend(op_rows)
             bl.log(f"durable-write ceiling: {args.rounds} x {args.duration} s, {args.connections} threads")
             ceilings = [durable_ceiling(work, body, args.connections, args.duration)
                         for _ in range(args.rounds)]
@@ -233,7 +250,7 @@ def main() -> None:
             bl.stop(mogr.proc if mogr else None)
             bl.stop(nginx.proc if nginx else None)
 
-    text = report(rows, hwm, args, access)
+    text = report(rows, hwm, args, access, ratios)
     print(text)
     bl.log(f"written {bl.write_report('store', text)}")
 
@@ -243,16 +260,17 @@ def fmt(x: float | None, digits: int = 2) -> str:
     return "–" if x is None or x != x else f"{x:.{digits}f}"
 
 
-def report(rows: list[Row], hwm: dict[str, float], args, access: str) -> str:
+def report(rows: list[Row], hwm: dict[str, float], args, access: str,
+           ratios: dict[str, list[float]]) -> str:
     """Markdown: per server, then ratios mogr/nginx."""
     header = (
         "# Object store benchmark: mogr vs nginx, 1 MiB objects\n\n"
         f"{bl.machine_note()}. wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
-        f"{args.rounds} round(s) per cell (medians), keys spread at random over {args.objects} "
+        f"{args.rounds} round(s) per cell (medians), the servers' rounds interleaved, keys spread at random over {args.objects} "
         f"objects; wrk shares the machine's cores with the server. mogr access: {access}. "
         "nginx: GET via sendfile, PUT via the dav module (temp file + rename, never synced); mogr syncs "
         "every object and its folder before it answers. Peak RSS: VmHWM "
-        "reset before each cell (nginx: master + workers summed).\n"
+        "reset before each round, highest kept (nginx: master + workers summed).\n"
     )
     table = bl.markdown_table(
         ["op", "server", "req/s", "MB/s", "p50 ms", "p99 ms", "server CPU ms/req",
@@ -284,6 +302,12 @@ def report(rows: list[Row], hwm: dict[str, float], args, access: str) -> str:
         parts += ["\n## Ratios mogr/nginx (throughput: above 1.00x is better; latency, CPU, RSS: below)\n",
                   bl.markdown_table(["op", "req/s", "MB/s", "p50", "p99", "CPU/req", "peak RSS"],
                                     ratio_rows)]
+        for op, per in ratios.items():
+            if per:
+                parts.append(
+                    f"\n{op} req/s mogr/nginx per round (the two run back to back): "
+                    f"{', '.join(f'{x:.2f}x' for x in per)}; median {bl.median(per):.2f}x.")
+        parts.append("")
     return "\n".join(parts) + "\n"
 
 
