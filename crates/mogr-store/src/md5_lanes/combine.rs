@@ -42,12 +42,32 @@ struct Hub {
     queue: Mutex<Queue>,
     changed: Condvar,
     simd: bool,
+    kernel: Kernel,
+}
+
+/// Which eight-lane block function runs the batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kernel {
+    Avx2,
+    Avx512,
+}
+
+impl Kernel {
+    /// The fastest this CPU runs.
+    fn best() -> Kernel {
+        if avx2::avx512_available() {
+            Kernel::Avx512
+        } else {
+            Kernel::Avx2
+        }
+    }
 }
 
 static HUB: LazyLock<Hub> = LazyLock::new(|| Hub {
     queue: Mutex::default(),
     changed: Condvar::new(),
     simd: avx2::available(),
+    kernel: Kernel::best(),
 });
 
 impl Hub {
@@ -141,12 +161,14 @@ fn combine<'a>(hub: &'a Hub, mut queue: MutexGuard<'a, Queue>) -> MutexGuard<'a,
     // A panic must not leave the others waiting for ever: their jobs are then redone one
     // by one (the batch is moved in, so keep a copy: the data itself is shared).
     let backup = batch.clone();
-    let states = std::panic::catch_unwind(AssertUnwindSafe(|| run(batch))).unwrap_or_else(|_| {
-        backup
-            .iter()
-            .map(|j| one(j.state, &j.data[j.start..j.start + j.blocks * 64]))
-            .collect()
-    });
+    let kernel = hub.kernel;
+    let states =
+        std::panic::catch_unwind(AssertUnwindSafe(|| run(batch, kernel))).unwrap_or_else(|_| {
+            backup
+                .iter()
+                .map(|j| one(j.state, &j.data[j.start..j.start + j.blocks * 64]))
+                .collect()
+        });
     drop(backup);
     let mut queue = hub.lock();
     queue.combining = false;
@@ -160,8 +182,8 @@ fn one(mut state: [u32; 4], bytes: &[u8]) -> [u32; 4] {
     state
 }
 
-/// Hashes a batch; the new states in the batch's order.
-fn run(batch: Vec<Job>) -> Vec<[u32; 4]> {
+/// Hashes a batch with `kernel` (which this CPU runs); the new states in the batch's order.
+fn run(batch: Vec<Job>, kernel: Kernel) -> Vec<[u32; 4]> {
     if batch.len() == 1 {
         return batch
             .iter()
@@ -197,10 +219,16 @@ fn run(batch: Vec<Job>) -> Vec<[u32; 4]> {
             return out;
         }
         let step = busy.iter().map(|&l| left[l]).min().unwrap_or(0);
-        // SAFETY: AVX2 was detected (`HUB.simd`); every busy lane has `left[l] >= step`
-        // blocks readable from its pointer (a slice of its job's data, kept alive by
-        // `batch`), and idle lanes read the same 64-byte static block.
-        unsafe { avx2::compress8(&mut states, &inputs, step) };
+        // SAFETY: the kernel's instructions were detected (`Kernel::best`, or the tests'
+        // checks); every busy lane has `left[l] >= step` blocks readable from its pointer (a
+        // slice of its job's data, kept alive by `batch`), and idle lanes read the same
+        // 64-byte static block.
+        unsafe {
+            match kernel {
+                Kernel::Avx2 => avx2::compress8(&mut states, &inputs, step),
+                Kernel::Avx512 => avx2::compress8_avx512(&mut states, &inputs, step),
+            }
+        };
         for &l in &busy {
             left[l] -= step;
             if left[l] == 0 {
@@ -222,9 +250,19 @@ mod tests {
 
     #[test]
     fn lanes_of_every_length_match_the_scalar_code() {
-        if !avx2::available() {
-            return;
+        let mut kernels = Vec::new();
+        if avx2::available() {
+            kernels.push(Kernel::Avx2);
         }
+        if avx2::avx512_available() {
+            kernels.push(Kernel::Avx512);
+        }
+        for kernel in kernels {
+            every_length_matches(kernel);
+        }
+    }
+
+    fn every_length_matches(kernel: Kernel) {
         let mut rng = StdRng::seed_from_u64(7);
         for jobs in 2..=LANES {
             let batch: Vec<Job> = (0..jobs)
@@ -246,7 +284,7 @@ mod tests {
                 .iter()
                 .map(|j| one(j.state, &j.data[j.start..j.start + j.blocks * 64]))
                 .collect();
-            assert_eq!(run(batch), want, "{jobs} jobs");
+            assert_eq!(run(batch, kernel), want, "{kernel:?}, {jobs} jobs");
         }
     }
 }
