@@ -3,6 +3,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use futures::StreamExt;
 use std::io::Write;
@@ -17,6 +18,31 @@ use crate::{Result, StoreError};
 
 /// Write buffer; large enough that the blocking pool sees few, big writes.
 const WRITE_BUFFER: usize = 1024 * 1024;
+
+/// Write buffers of finished uploads kept for the next ones, at most this many (16 MiB when
+/// idle): a fresh 1 MiB buffer costs 256 page faults, each page zeroed by the kernel, about
+/// 3 % of a 1 MiB PUT's CPU.
+const SPARE_BUFFERS: usize = 16;
+
+static SPARES: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+/// An empty write buffer, reused if one is spare.
+fn take_buffer() -> Vec<u8> {
+    let spare = SPARES.lock().unwrap_or_else(PoisonError::into_inner).pop();
+    spare.unwrap_or_else(|| Vec::with_capacity(WRITE_BUFFER))
+}
+
+/// Keeps `buf` for the next upload if there is room among the spares.
+fn give_buffer(mut buf: Vec<u8>) {
+    if buf.capacity() != WRITE_BUFFER {
+        return;
+    }
+    buf.clear();
+    let mut spares = SPARES.lock().unwrap_or_else(PoisonError::into_inner);
+    if spares.len() < SPARE_BUFFERS {
+        spares.push(buf);
+    }
+}
 
 /// A staged file that is deleted when dropped unless it was published.
 #[derive(Debug)]
@@ -139,7 +165,7 @@ impl RecordWriter {
                 md5: Md5Stream::new(),
                 crc: crate::Crc64::new(),
             }),
-            buf: Vec::with_capacity(WRITE_BUFFER),
+            buf: take_buffer(),
             temp: TempFile::new(path),
             size: 0,
         })
@@ -207,7 +233,7 @@ impl RecordWriter {
         let mut sink = self.sink.take().ok_or_else(broken)?;
         let (buf, size) = (std::mem::take(&mut self.buf), self.size);
         let header = tokio::task::spawn_blocking(move || {
-            sink.absorb(buf)?;
+            give_buffer(sink.absorb(buf)?);
             let digests = sink.digests(size);
             if expected.is_some_and(|want| want != digests.md5) {
                 return Err(StoreError::BadDigest);
@@ -235,7 +261,7 @@ impl RecordWriter {
         let mut sink = self.sink.take().ok_or_else(broken)?;
         let buf = std::mem::take(&mut self.buf);
         tokio::task::spawn_blocking(move || {
-            sink.absorb(buf)?;
+            give_buffer(sink.absorb(buf)?);
             sink.seal(&trailer)
         })
         .await
