@@ -4,7 +4,9 @@
 (1) A warm cached 512 px thumbnail of a 12 MP JPEG (`GET key?imageMogr2/thumbnail/512x`,
     served from the variant cache) against a plain GET of an object of exactly the same size,
     both from mogr, plus nginx serving that same file from disk (sendfile) for reference. wrk,
-    16 connections by default; requests/s, latency, server CPU per request, peak RSS.
+    16 connections by default; requests/s, latency, server CPU per request, peak RSS. The
+    cells' rounds interleave (one round of each, then the next), and each round's cached/plain
+    ratio is reported beside the medians' ratio.
 (2) Cold (first request: decode + encode, then stored) and warm (from the cache) latency of
     the same 12 MP JPEG to HEIF and to WebP, one request at a time; medians.
 

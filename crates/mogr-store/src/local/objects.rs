@@ -475,7 +475,7 @@ impl LocalStore {
         // and an unlink; the blocks are freed later, elsewhere.
         let deleted = self
             .gated_blocking(move || {
-                let removed = {
+                let (removed, held) = {
                     let gate = bucket.gate.blocking_lock();
                     if gate.deleted {
                         return Err(StoreError::NoSuchBucket);
@@ -497,9 +497,9 @@ impl LocalStore {
                         }
                     };
                     bucket.index_mut().remove(&key);
-                    reaper::release(held);
-                    removed
+                    (removed, held)
                 };
+                reaper::release(held);
                 if removed {
                     sync_dirs_now(vec![dir])?;
                 }
