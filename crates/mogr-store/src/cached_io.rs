@@ -48,7 +48,8 @@ mod linux {
         let flags = OFlags::RDONLY | OFlags::CLOEXEC;
         match openat2(CWD, path, flags, Mode::empty(), ResolveFlags::CACHED) {
             Ok(fd) => Ok(File::from(fd)),
-            Err(Errno::AGAIN) => Err(would_block()),
+            // Not in the dentry cache, or interrupted: the blocking pool opens it.
+            Err(Errno::AGAIN | Errno::INTR) => Err(would_block()),
             Err(Errno::NOSYS | Errno::INVAL | Errno::PERM | Errno::OPNOTSUPP) => {
                 OPEN_SUPPORTED.store(false, Ordering::Relaxed);
                 Err(would_block())
@@ -109,7 +110,8 @@ mod linux {
         let mut buf: Vec<u8> = Vec::with_capacity(len);
         while buf.len() < len {
             let filled = buf.len();
-            let spare = buf.spare_capacity_mut();
+            // Exactly the bytes still wanted: the capacity may be larger than asked for.
+            let spare = &mut buf.spare_capacity_mut()[..len - filled];
             // SAFETY: the spare capacity is `len - filled` writable bytes; the kernel
             // initialises the `n` it reports, and only those are added to the length.
             let n = match unsafe {

@@ -442,6 +442,8 @@ pub fn serve(args: ServeArgs) -> Result<(), CliError> {
             .or(file.log_format)
             .unwrap_or(LogFormat::Text),
     );
+    let open_files = crate::open_files::raise_limit();
+    tracing::debug!(?open_files, "open files limit");
     let admin = admin_listen(args.admin_listen.as_deref(), file.admin_listen.as_deref())?;
     let defaults = mogr_server::ServerConfig::default();
     let processing_time_limit = match file.limits.max_processing_secs {

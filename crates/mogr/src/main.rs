@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod credentials;
 mod logging;
+mod open_files;
 mod process;
 mod style;
 

@@ -142,7 +142,7 @@ fn parse_header(json: &[u8], file_len: u64) -> Result<(EntryHeader, u64), EntryE
     let header: EntryHeader =
         serde_json::from_slice(json).map_err(|_| EntryError::Damaged("header unreadable"))?;
     let body_at = PREAMBLE as u64 + json.len() as u64;
-    if file_len != body_at + header.len {
+    if body_at.checked_add(header.len) != Some(file_len) {
         return Err(EntryError::Damaged("length mismatch"));
     }
     Ok((header, body_at))

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::SystemTime;
 
 use super::index_log::{self, IndexLog};
@@ -81,7 +81,13 @@ pub(crate) struct Bucket {
     uploads: Mutex<BTreeMap<UploadKey, SystemTime>>,
     /// Serialises publishes, deletes and bucket removal.
     pub gate: tokio::sync::Mutex<Gate>,
+    /// Places for blocking tasks that wait for `gate` (see `LocalStore::gated_blocking`).
+    pub gate_waiters: Arc<tokio::sync::Semaphore>,
 }
+
+/// Blocking tasks that may wait for one bucket's gate at once: writers to a bucket whose
+/// gate is held long (while the bucket is deleted) cannot take every place in the store.
+const BUCKET_GATE_WAITERS: usize = 8;
 
 impl Bucket {
     /// A bucket with the given facts, settings, index, log and uploads.
@@ -103,6 +109,7 @@ impl Bucket {
             compacting: AtomicBool::new(false),
             uploads: Mutex::new(uploads),
             gate: tokio::sync::Mutex::new(Gate::default()),
+            gate_waiters: Arc::new(tokio::sync::Semaphore::new(BUCKET_GATE_WAITERS)),
         }
     }
 

@@ -24,6 +24,13 @@ use crate::{Result, StoreError};
 /// below the blocking pool's 512 threads.
 pub(super) const GATE_WAITERS: usize = 64;
 
+/// A blocking task's places among the tasks that may wait for gates; dropped once its gate
+/// is let go.
+struct GateSlots {
+    _in_bucket: tokio::sync::OwnedSemaphorePermit,
+    _in_store: tokio::sync::OwnedSemaphorePermit,
+}
+
 /// Chunk size of object body streams.
 pub(crate) const READ_CHUNK: usize = 256 * 1024;
 
@@ -261,7 +268,7 @@ impl LocalStore {
         let (path, dir) = self.layout.object_path(&bucket.name, &item.header.key);
         let objects = self.layout.bucket_dir(&bucket.name).join(OBJECTS_DIR);
         let published = self
-            .gated_blocking(move || {
+            .gated_blocking(&bucket, move |slots| {
                 let Staged {
                     bucket,
                     header,
@@ -289,6 +296,7 @@ impl LocalStore {
                         }
                     }
                 };
+                drop(slots);
                 reaper::release(replaced);
                 dirs.push(dir);
                 Ok(sync_dirs_now(dirs)?)
@@ -474,7 +482,7 @@ impl LocalStore {
         // As in `publish_one`: the gate is taken on the blocking thread and held for an open
         // and an unlink; the blocks are freed later, elsewhere.
         let deleted = self
-            .gated_blocking(move || {
+            .gated_blocking(&changed, move |slots| {
                 let (removed, held) = {
                     let gate = bucket.gate.blocking_lock();
                     if gate.deleted {
@@ -499,6 +507,7 @@ impl LocalStore {
                     bucket.index_mut().remove(&key);
                     (removed, held)
                 };
+                drop(slots);
                 reaper::release(held);
                 if removed {
                     sync_dirs_now(vec![dir])?;
@@ -510,24 +519,25 @@ impl LocalStore {
         deleted
     }
 
-    /// Runs `work` on the blocking pool, where it may wait for a bucket's gate
-    /// (`blocking_lock`). Only [`GATE_WAITERS`] such tasks run at once, so threads waiting
-    /// for a gate never fill the pool: the gate's holder may need a blocking thread to go on.
+    /// Runs `work` on the blocking pool, where it may wait for `bucket`'s gate
+    /// (`blocking_lock`). It gets places among the bucket's [`Bucket::gate_waiters`] and
+    /// then the store's [`GATE_WAITERS`], and must let them go ([`GateSlots`]) as soon as it
+    /// lets the gate go: so threads waiting for gates never fill the pool (a gate's holder
+    /// may need a blocking thread to go on), and writers to one bucket never hold up others.
     async fn gated_blocking<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> Result<T> + Send + 'static,
+        bucket: &Arc<Bucket>,
+        work: impl FnOnce(GateSlots) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let slot = self
-            .gate_waiters
-            .clone()
-            .acquire_owned()
+        let closed = |e: tokio::sync::AcquireError| StoreError::Io(io::Error::other(e));
+        let in_bucket = bucket.gate_waiters.clone().acquire_owned().await;
+        let in_store = self.gate_waiters.clone().acquire_owned().await;
+        let slots = GateSlots {
+            _in_bucket: in_bucket.map_err(closed)?,
+            _in_store: in_store.map_err(closed)?,
+        };
+        tokio::task::spawn_blocking(move || work(slots))
             .await
-            .map_err(|e| StoreError::Io(io::Error::other(e)))?;
-        tokio::task::spawn_blocking(move || {
-            let _slot = slot;
-            work()
-        })
-        .await
-        .map_err(|e| StoreError::Io(io::Error::other(e)))?
+            .map_err(|e| StoreError::Io(io::Error::other(e)))?
     }
 }

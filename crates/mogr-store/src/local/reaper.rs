@@ -9,18 +9,30 @@
 
 use std::fs::File;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::LazyLock;
 
-/// Handles waiting to be closed; past this the caller closes its own, so a burst cannot
-/// keep an unbounded number of files (and their blocks) alive.
-const QUEUE: usize = 256;
+/// Handles waiting to be closed; past this the caller closes its own, so a burst of
+/// overwrites or deletes keeps few descriptors open.
+const QUEUE: usize = 32;
+/// Bytes of deleted or replaced objects the queue may keep allocated on disk; past this the
+/// caller frees its own (a client that deletes to make room must get it back soon).
+const QUEUE_BYTES: u64 = 1 << 30;
 
-static REAPER: LazyLock<Option<SyncSender<File>>> = LazyLock::new(|| {
-    let (tx, rx) = sync_channel::<File>(QUEUE);
+/// Bytes of the files in the queue.
+static QUEUED_BYTES: AtomicU64 = AtomicU64::new(0);
+
+static REAPER: LazyLock<Option<SyncSender<(File, u64)>>> = LazyLock::new(|| {
+    let (tx, rx) = sync_channel::<(File, u64)>(QUEUE);
     std::thread::Builder::new()
         .name("mogr-reaper".into())
-        .spawn(move || rx.into_iter().for_each(drop))
+        .spawn(move || {
+            for (file, bytes) in rx {
+                drop(file);
+                QUEUED_BYTES.fetch_sub(bytes, Ordering::Relaxed);
+            }
+        })
         .ok()?;
     Some(tx)
 });
@@ -32,15 +44,22 @@ pub(crate) fn hold(path: &Path) -> Option<File> {
     File::open(path).ok()
 }
 
-/// Closes `file` on the reaper thread, or here if the reaper is behind or did not start.
+/// Closes `file` on the reaper thread, or here if the reaper is behind (by count or bytes)
+/// or did not start. Call it after letting the bucket's gate go: closing here may free the
+/// file's blocks.
 pub(crate) fn release(file: Option<File>) {
     let Some(file) = file else { return };
-    match REAPER.as_ref() {
-        Some(tx) => match tx.try_send(file) {
-            Ok(()) => {}
-            Err(TrySendError::Full(file) | TrySendError::Disconnected(file)) => drop(file),
-        },
-        None => drop(file),
+    let Some(tx) = REAPER.as_ref() else { return };
+    let bytes = file.metadata().map_or(0, |m| m.len());
+    if QUEUED_BYTES.fetch_add(bytes, Ordering::Relaxed) + bytes > QUEUE_BYTES {
+        QUEUED_BYTES.fetch_sub(bytes, Ordering::Relaxed);
+        return;
+    }
+    if let Err(TrySendError::Full((file, bytes)) | TrySendError::Disconnected((file, bytes))) =
+        tx.try_send((file, bytes))
+    {
+        drop(file);
+        QUEUED_BYTES.fetch_sub(bytes, Ordering::Relaxed);
     }
 }
 

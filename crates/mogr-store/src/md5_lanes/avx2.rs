@@ -59,8 +59,9 @@ macro_rules! compress8_with {
         #[doc = $doc]
         ///
         /// # Safety
-        /// The CPU has AVX2 ([`available`]), and for every lane, `ptr + stride * (blocks - 1) + 64`
-        /// bytes from `ptr` are readable.
+        /// The CPU has the instructions this form is compiled for (AVX2: [`available`];
+        /// AVX-512F and VL as well: [`avx512_available`]), and for every lane,
+        /// `ptr + stride * (blocks - 1) + 64` bytes from `ptr` are readable.
         #[target_feature(enable = $features)]
         pub(crate) unsafe fn $name(
             states: &mut [[u32; 4]; LANES],
