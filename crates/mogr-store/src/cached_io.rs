@@ -20,6 +20,34 @@ pub fn would_block(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::WouldBlock
 }
 
+/// Where a read may get its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Memory or disk, with blocking calls: on the blocking pool.
+    Disk,
+    /// Only what the dentry and page caches hold, else `WouldBlock`: on the async thread,
+    /// without a hand-off.
+    Memory,
+}
+
+impl Reach {
+    /// Opens `path` read-only.
+    pub fn open(self, path: &Path) -> io::Result<File> {
+        match self {
+            Reach::Disk => File::open(path),
+            Reach::Memory => open(path),
+        }
+    }
+
+    /// Fills `buf` from `offset` (`UnexpectedEof` if the file ends first).
+    pub fn read_exact_at(self, file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        match self {
+            Reach::Disk => std::os::unix::fs::FileExt::read_exact_at(file, buf, offset),
+            Reach::Memory => read_exact_at(file, buf, offset),
+        }
+    }
+}
+
 #[cfg(target_os = "linux")]
 mod linux {
     #![allow(unsafe_code)]

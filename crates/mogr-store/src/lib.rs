@@ -22,6 +22,17 @@ use bytes::Bytes;
 pub static CRC64: crc::Crc<u64, crc::Table<16>> =
     crc::Crc::<u64, crc::Table<16>>::new(&crc::CRC_64_XZ);
 
+/// `InvalidArgument` if a stage has already completed an upload: a [`Stage`] completes at
+/// most one (its publish retires it).
+pub(crate) fn refuse_second_upload(completed_one: bool) -> Result<()> {
+    if completed_one {
+        return Err(StoreError::InvalidArgument(
+            "a stage completes at most one upload".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// CRC-64/XZ of a whole buffer (SIMD carry-less multiplication where the CPU has it).
 pub fn crc64(bytes: &[u8]) -> u64 {
     crc_fast::checksum(crc_fast::CrcAlgorithm::Crc64Xz, bytes)

@@ -10,7 +10,8 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 
 use bytes::Bytes;
-use std::os::unix::fs::FileExt;
+use mogr_store::cached_io::would_block;
+pub use mogr_store::cached_io::Reach;
 use std::path::{Path, PathBuf};
 
 use super::key::VariantKey;
@@ -24,16 +25,6 @@ const MAX_HEADER: u32 = 64 * 1024;
 /// Largest entry read and checked on the async thread when memory holds it; bigger ones go
 /// to the blocking pool (copying and checking 1 MiB takes about 0.1 ms).
 const MEMORY_READ_MAX: u64 = 1024 * 1024;
-
-/// Where a read may get its bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reach {
-    /// Memory or disk, with blocking calls: on the blocking pool.
-    Disk,
-    /// Only what the dentry and page caches hold ([`mogr_store::cached_io`]), else
-    /// [`EntryError::WouldBlock`]: on the async thread, without a hand-off.
-    Memory,
-}
 
 /// What an entry says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -85,13 +76,9 @@ pub enum EntryError {
 }
 
 fn open(path: &Path, reach: Reach) -> Result<File, EntryError> {
-    let opened = match reach {
-        Reach::Disk => File::open(path),
-        Reach::Memory => mogr_store::cached_io::open(path),
-    };
-    opened.map_err(|e| match e.kind() {
+    reach.open(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => EntryError::Missing,
-        _ if mogr_store::cached_io::would_block(&e) => EntryError::WouldBlock,
+        _ if would_block(&e) => EntryError::WouldBlock,
         _ => EntryError::Io(e),
     })
 }
@@ -104,14 +91,12 @@ fn read_at(
     reach: Reach,
     what: &'static str,
 ) -> Result<(), EntryError> {
-    let read = match reach {
-        Reach::Disk => file.read_exact_at(buf, offset),
-        Reach::Memory => mogr_store::cached_io::read_exact_at(file, buf, offset),
-    };
-    read.map_err(|e| match mogr_store::cached_io::would_block(&e) {
-        true => EntryError::WouldBlock,
-        false => EntryError::Damaged(what),
-    })
+    reach
+        .read_exact_at(file, buf, offset)
+        .map_err(|e| match would_block(&e) {
+            true => EntryError::WouldBlock,
+            false => EntryError::Damaged(what),
+        })
 }
 
 /// Reads and checks the header; returns it with the file's length and the body offset.
@@ -152,12 +137,12 @@ fn parse_header(json: &[u8], file_len: u64) -> Result<(EntryHeader, u64), EntryE
 fn read_whole(file: &mut File, file_len: u64, reach: Reach) -> Result<Vec<u8>, EntryError> {
     let len = usize::try_from(file_len).map_err(|_| EntryError::Damaged("too long"))?;
     match reach {
-        Reach::Memory => mogr_store::cached_io::read_vec_at(file, len, 0).map_err(|e| {
-            match mogr_store::cached_io::would_block(&e) {
+        Reach::Memory => {
+            mogr_store::cached_io::read_vec_at(file, len, 0).map_err(|e| match would_block(&e) {
                 true => EntryError::WouldBlock,
                 false => EntryError::Damaged("cut short"),
-            }
-        }),
+            })
+        }
         Reach::Disk => {
             let mut whole = Vec::with_capacity(len);
             file.take(file_len)

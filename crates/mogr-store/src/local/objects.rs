@@ -11,12 +11,12 @@ use super::journal::{self, Intent};
 use super::layout::{OBJECTS_DIR, UPLOAD_FILE};
 use super::reaper;
 use super::recent::Version;
-use super::record::{open_record, open_record_blocking, read_trailer_now, RecordHeader};
+use super::record::{open_record, read_trailer, RecordHeader};
 use super::writer::{
     ensure_dir, ensure_dir_blocking, sync_dirs, sync_dirs_now, RecordWriter, TempFile,
 };
 use super::{CrashPoint, LocalStore};
-use crate::cached_io;
+use crate::cached_io::{self, Reach};
 use crate::types::{validate_key, ByteRange, GetObject, ObjectMeta, PutOptions};
 use crate::{Result, StoreError};
 
@@ -44,16 +44,6 @@ struct Opened {
     remaining: u64,
 }
 
-/// Where [`open_for_read`] may get its bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reach {
-    /// Memory or disk, with blocking calls: on the blocking pool.
-    Disk,
-    /// Only what the dentry and page caches hold, failing with `WouldBlock` where the disk
-    /// would be needed (see [`cached_io`]): on the async thread, no hand-off.
-    Memory,
-}
-
 /// Opens `key`'s record at `path`, resolves `range` against this very version (so size,
 /// range and bytes agree even if the key is overwritten meanwhile) and reads the first chunk.
 fn open_for_read(
@@ -63,21 +53,15 @@ fn open_for_read(
     reach: Reach,
 ) -> Result<Opened> {
     use std::io::{Seek, SeekFrom};
-    let opened = match reach {
-        Reach::Disk => open_record_blocking(path)?,
-        Reach::Memory => match cached_io::open(path) {
-            Ok(file) => {
-                let header = read_trailer_now(&file)?;
-                Some((file, header))
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(e.into()),
-        },
+    let mut file = match reach.open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(StoreError::NoSuchKey),
+        Err(e) => return Err(e.into()),
     };
-    let (mut file, header) = match opened {
-        Some((file, header)) if header.key == key => (file, header),
-        _ => return Err(StoreError::NoSuchKey),
-    };
+    let header = read_trailer(&file, reach)?;
+    if header.key != key {
+        return Err(StoreError::NoSuchKey);
+    }
     let range = match range {
         None => None,
         Some(asked) => {

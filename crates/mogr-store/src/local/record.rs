@@ -6,6 +6,7 @@ use std::io::{self, SeekFrom};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::cached_io::Reach;
 use crate::types::{ObjectAttrs, ObjectMeta};
 
 /// Ends every record; a file without it is not one of ours or was cut short.
@@ -149,30 +150,21 @@ pub(crate) fn open_record_blocking(
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
-    let header = read_trailer(&mut file)?;
+    let header = read_trailer(&file, Reach::Disk)?;
     file.seek(SeekFrom::Start(0))?;
     Ok(Some((file, header)))
 }
 
 /// Read a record's trailer with blocking I/O (for the index scan at open).
 pub(crate) fn read_header_blocking(path: &Path) -> io::Result<RecordHeader> {
-    read_trailer(&mut std::fs::File::open(path)?)
+    read_trailer(&std::fs::File::open(path)?, Reach::Disk)
 }
 
-/// The trailer of an open record, checked against the file's length.
-fn read_trailer(file: &mut std::fs::File) -> io::Result<RecordHeader> {
-    use std::os::unix::fs::FileExt;
+/// The trailer of an open record, checked against the file's length, read as `reach` allows
+/// (`WouldBlock` from [`Reach::Memory`] if the disk would be needed).
+pub(crate) fn read_trailer(file: &std::fs::File, reach: Reach) -> io::Result<RecordHeader> {
     let file_len = file.metadata()?.len();
-    trailer_from(file_len, |buf, at| file.read_exact_at(buf, at))
-}
-
-/// [`read_trailer`] only if the page cache holds it: `WouldBlock` (see [`crate::cached_io`])
-/// if the disk would be needed.
-pub(crate) fn read_trailer_now(file: &std::fs::File) -> io::Result<RecordHeader> {
-    let file_len = file.metadata()?.len();
-    trailer_from(file_len, |buf, at| {
-        crate::cached_io::read_exact_at(file, buf, at)
-    })
+    trailer_from(file_len, |buf, at| reach.read_exact_at(file, buf, at))
 }
 
 /// The trailer of a record of `file_len` bytes, read with `read_at(buffer, offset)`.

@@ -68,11 +68,7 @@ impl Stage for LocalStage<'_> {
         parts: &[CompletedPart],
         keep: bool,
     ) -> Result<ObjectMeta> {
-        if self.retire.is_some() {
-            return Err(StoreError::InvalidArgument(
-                "a stage completes at most one upload".into(),
-            ));
-        }
+        crate::refuse_second_upload(self.retire.is_some())?;
         let (bucket, upload, chosen) = self
             .store
             .choose_parts(bucket, key, upload_id, parts)

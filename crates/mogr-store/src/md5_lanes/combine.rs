@@ -41,8 +41,8 @@ struct Queue {
 struct Hub {
     queue: Mutex<Queue>,
     changed: Condvar,
-    simd: bool,
-    kernel: Kernel,
+    /// `None`: no vector unit to share, every job is hashed by its own thread.
+    kernel: Option<Kernel>,
 }
 
 /// Which eight-lane block function runs the batches.
@@ -53,12 +53,14 @@ enum Kernel {
 }
 
 impl Kernel {
-    /// The fastest this CPU runs.
-    fn best() -> Kernel {
+    /// The fastest this CPU runs, if any.
+    fn best() -> Option<Kernel> {
         if avx2::avx512_available() {
-            Kernel::Avx512
+            Some(Kernel::Avx512)
+        } else if avx2::available() {
+            Some(Kernel::Avx2)
         } else {
-            Kernel::Avx2
+            None
         }
     }
 }
@@ -66,7 +68,6 @@ impl Kernel {
 static HUB: LazyLock<Hub> = LazyLock::new(|| Hub {
     queue: Mutex::default(),
     changed: Condvar::new(),
-    simd: avx2::available(),
     kernel: Kernel::best(),
 });
 
@@ -95,10 +96,10 @@ pub(super) fn compress_shared(
     blocks: usize,
 ) {
     let hub = &*HUB;
-    if !hub.simd {
+    let Some(kernel) = hub.kernel else {
         scalar_blocks(state, &data[start..start + blocks * 64]);
         return;
-    }
+    };
     let deadline = Instant::now() + GATHER;
     let mut queue = hub.lock();
     let id = queue.next_id;
@@ -128,7 +129,7 @@ pub(super) fn compress_shared(
         let now = Instant::now();
         let more_may_come = super::open_streams() > queued && now < deadline;
         if queued >= LANES || (queued >= MIN_BATCH && !more_may_come) {
-            queue = combine(hub, queue);
+            queue = combine(hub, queue, kernel);
             continue;
         }
         if more_may_come {
@@ -152,7 +153,11 @@ pub(super) fn compress_shared(
 }
 
 /// Runs up to [`LANES`] queued jobs side by side and publishes their results.
-fn combine<'a>(hub: &'a Hub, mut queue: MutexGuard<'a, Queue>) -> MutexGuard<'a, Queue> {
+fn combine<'a>(
+    hub: &'a Hub,
+    mut queue: MutexGuard<'a, Queue>,
+    kernel: Kernel,
+) -> MutexGuard<'a, Queue> {
     queue.combining = true;
     let n = queue.waiting.len().min(LANES);
     let batch: Vec<Job> = queue.waiting.drain(..n).collect();
@@ -161,7 +166,6 @@ fn combine<'a>(hub: &'a Hub, mut queue: MutexGuard<'a, Queue>) -> MutexGuard<'a,
     // A panic must not leave the others waiting for ever: their jobs are then redone one
     // by one (the batch is moved in, so keep a copy: the data itself is shared).
     let backup = batch.clone();
-    let kernel = hub.kernel;
     let states =
         std::panic::catch_unwind(AssertUnwindSafe(|| run(batch, kernel))).unwrap_or_else(|_| {
             backup

@@ -70,19 +70,9 @@ impl Stage for S3Stage<'_> {
         let engine = &self.store.engine;
         self.store.buckets.info(engine, bucket).await?;
         validate_key(key)?;
-        let (staged, digests) = stage::stage_stream(engine, body, opts.length).await?;
-        if opts.content_md5.is_some_and(|md5| md5 != digests.md5) {
-            stage::discard(engine, &staged).await;
-            return Err(StoreError::BadDigest);
-        }
-        let meta = ObjectMeta {
-            key: key.to_string(),
-            size: digests.size,
-            etag: hex::encode(digests.md5),
-            crc64: digests.crc64,
-            last_modified: meta::now(),
-            attrs: opts.attrs,
-        };
+        let (staged, digests) =
+            stage::stage_stream(engine, body, opts.length, opts.content_md5).await?;
+        let meta = digests.meta(key, opts.attrs);
         self.entries.push(Entry {
             staged,
             dest: layout::object(bucket, key),
@@ -100,11 +90,7 @@ impl Stage for S3Stage<'_> {
         parts: &[CompletedPart],
         keep: bool,
     ) -> Result<ObjectMeta, StoreError> {
-        if self.retire.is_some() {
-            return Err(StoreError::InvalidArgument(
-                "a stage completes at most one upload".into(),
-            ));
-        }
+        crate::refuse_second_upload(self.retire.is_some())?;
         let (staged, meta) = self
             .store
             .stage_upload(bucket, key, upload_id, parts)

@@ -96,19 +96,8 @@ impl S3Store {
             )));
         }
         self.upload_attrs(bucket, key, upload_id).await?;
-        let (staged, digests) = stage::stage_stream(&self.engine, body, None).await?;
-        if content_md5.is_some_and(|md5| md5 != digests.md5) {
-            stage::discard(&self.engine, &staged).await;
-            return Err(StoreError::BadDigest);
-        }
-        let part = ObjectMeta {
-            key: key.to_string(),
-            size: digests.size,
-            etag: hex::encode(digests.md5),
-            crc64: digests.crc64,
-            last_modified: meta::now(),
-            attrs: ObjectAttrs::default(),
-        };
+        let (staged, digests) = stage::stage_stream(&self.engine, body, None, content_md5).await?;
+        let part = digests.meta(key, ObjectAttrs::default());
         let dest = layout::part(bucket, upload_id, part_number);
         if let Err(e) = stage::publish(&self.engine, &staged, &dest, &part).await {
             stage::discard(&self.engine, &staged).await;

@@ -13,7 +13,7 @@ use md5::{Digest, Md5};
 
 use super::engine::Engine;
 use super::{layout, meta};
-use crate::types::{ByteStream, ObjectMeta};
+use crate::types::{ByteStream, ObjectAttrs, ObjectMeta};
 use crate::{Crc64, StoreError};
 
 /// What passed through a [`Tap`].
@@ -41,6 +41,20 @@ pub(crate) struct Digests {
     pub crc64: u64,
     /// Its length.
     pub size: u64,
+}
+
+impl Digests {
+    /// The metadata of an object (or part) `key` with this body, written now.
+    pub(crate) fn meta(&self, key: &str, attrs: ObjectAttrs) -> ObjectMeta {
+        ObjectMeta {
+            key: key.to_string(),
+            size: self.size,
+            etag: hex::encode(self.md5),
+            crc64: self.crc64,
+            last_modified: meta::now(),
+            attrs,
+        }
+    }
 }
 
 /// Reads what a [`Tap`] saw once the engine has consumed it.
@@ -104,12 +118,14 @@ impl TapResult {
     }
 }
 
-/// Writes `body` under a fresh staged key; returns the key and the body's digests. On
-/// failure nothing is left to publish (a partial staged body is removed when possible).
+/// Writes `body` under a fresh staged key; returns the key and the body's digests. A body
+/// whose MD5 is not `content_md5` is `BadDigest`. On failure nothing is left to publish (a
+/// partial or refused staged body is removed when possible).
 pub(crate) async fn stage_stream(
     engine: &Engine,
     body: ByteStream,
     length: Option<u64>,
+    content_md5: Option<[u8; 16]>,
 ) -> Result<(String, Digests), StoreError> {
     let key = layout::staged();
     let (tap, result) = Tap::new(body);
@@ -124,7 +140,12 @@ pub(crate) async fn stage_stream(
         discard(engine, &key).await;
         return Err(StoreError::Io(failure));
     }
-    Ok((key, result.digests()))
+    let digests = result.digests();
+    if content_md5.is_some_and(|md5| md5 != digests.md5) {
+        discard(engine, &key).await;
+        return Err(StoreError::BadDigest);
+    }
+    Ok((key, digests))
 }
 
 /// Publishes staged `staged` as `dest` with `meta`, then drops the staged copy in the
