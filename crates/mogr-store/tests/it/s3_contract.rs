@@ -329,6 +329,14 @@ async fn an_interrupted_commit_is_finished_by_another_nodes_sweep() {
         )
         .await
         .unwrap();
-    assert!(left.objects.is_empty(), "left behind: {:?}", left.objects);
+    // Garage may still list a key for a moment after its delete: a listed key counts as left
+    // behind only if it still answers HEAD (as delete_bucket judges emptiness).
+    let mut left_behind = Vec::new();
+    for object in left.objects {
+        if other.head_object(&bucket, &object.key).await.is_ok() {
+            left_behind.push(object.key);
+        }
+    }
+    assert!(left_behind.is_empty(), "left behind: {left_behind:?}");
     other.delete_bucket(&bucket).await.unwrap();
 }
